@@ -1,0 +1,147 @@
+"""Settings, read from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class PikaProvider(StrEnum):
+    SIMULATOR = "simulator"
+    WEBBOT = "webbot"
+    FEED = "feed"
+
+
+class QuotaPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told; each field is documented in the README's table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr = Field(description="The bot's token from the Discord developer portal.")
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+
+    pika_provider: PikaProvider = PikaProvider.SIMULATOR
+    pika_api_base: str | None = None
+    pika_api_key: SecretStr | None = None
+    pika_webhook_secret: SecretStr | None = None
+    pika_timeout_seconds: float = Field(30.0, gt=0)
+    pika_polls_per_second: float = Field(5.0, gt=0)
+
+    simulator_job_seconds: float = Field(4.0, ge=0)
+
+    database_path: Path = Path("data/bot.sqlite3")
+    log_level: str = "INFO"
+
+    quota_default_allowance: int = Field(10, ge=0)
+    quota_default_period: QuotaPeriod = QuotaPeriod.DAY
+    quota_max_in_flight_user: int = Field(2, ge=1)
+    quota_max_in_flight_guild: int = Field(10, ge=1)
+
+    progress_edit_interval_seconds: float = Field(3.0, ge=0)
+    job_deadline_minutes: float = Field(30.0, gt=0)
+
+    extra_extensions: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Additional extensions to load (comma separated), e.g. diagnostics in tests."""
+
+    @field_validator("extra_extensions", mode="before")
+    @classmethod
+    def _split_extensions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("discord_api_base", "pika_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return value
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _provider_needs_key(self) -> Settings:
+        if self.pika_provider is not PikaProvider.SIMULATOR:
+            if self.pika_api_key is None or not self.pika_api_key.get_secret_value():
+                raise ValueError(
+                    f"PIKA_API_KEY is required when PIKA_PROVIDER={self.pika_provider.value}"
+                )
+            if self.pika_api_base is None:
+                raise ValueError(
+                    f"PIKA_API_BASE is required when PIKA_PROVIDER={self.pika_provider.value}"
+                    " (the service's base URL)"
+                )
+        return self
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; the message is one line naming the variable."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn pydantic's report into one line per problem, naming the environment variable."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ())]
+        message = str(problem.get("msg", "is invalid")).removeprefix("Value error, ")
+        if not location:
+            lines.append(message)
+            continue
+        variable = location[0].upper()
+        if problem.get("type") == "missing":
+            message = "is required"
+        lines.append(f"{variable} {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, raising ``SettingsError`` with a one-line explanation on failure."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
