@@ -1,0 +1,25 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATABASE_PATH=/app/data/bot.sqlite3
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 bot
+
+COPY pyproject.toml README.md LICENSE ./
+COPY bot ./bot
+COPY cogs ./cogs
+RUN pip install . && mkdir -p /app/data && chown bot:bot /app/data
+
+USER bot
+VOLUME ["/app/data"]
+
+# Healthy while the process runs and its database is readable.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -m bot.healthcheck || exit 1
+
+# Docker stop sends SIGTERM: the bot stops taking commands and exits 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["python", "-m", "bot"]

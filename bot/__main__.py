@@ -1,0 +1,76 @@
+"""``python -m bot``: settings -> dependencies -> the bot, and a clean stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+
+from bot.client import PikaBot
+from bot.config import Settings, SettingsError, load_settings
+from bot.discord_endpoints import apply_discord_endpoints
+from bot.logs import setup_logging
+from bot.services import Services
+
+log = logging.getLogger("bot")
+
+PLAYGROUND_HINT = "To try the bot without a Discord account or a Pika key, run: python -m bot playground"
+
+
+async def run_bot(settings: Settings) -> int:
+    """Build every dependency, run the bot until it is told to stop, and close them all."""
+    apply_discord_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        services = Services(settings=settings, http=http)
+        await _open_backends(stack, services)
+        bot = PikaBot(services)
+        services.bot = bot  # type: ignore[attr-defined]
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.begin_shutdown()))
+        try:
+            async with bot:
+                await bot.start(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN; check the token in the developer portal")
+            return 1
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+    log.info("Stopped cleanly")
+    return 0
+
+
+async def _open_backends(stack: contextlib.AsyncExitStack, services: Services) -> None:
+    """Open the database and the Pika provider; each closes when the stack unwinds."""
+    from bot.pika.factory import open_provider
+
+    services.pika = await stack.enter_async_context(open_provider(services.settings, services.http))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "playground":
+        from bot.playground import main as playground_main
+
+        return playground_main(argv[1:])
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"Cannot start: {error}.", file=sys.stderr)
+        if "DISCORD_TOKEN" in str(error):
+            print(PLAYGROUND_HINT, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    return asyncio.run(run_bot(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

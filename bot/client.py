@@ -1,0 +1,98 @@
+"""The bot: receives its dependencies, loads the cogs, registers persistent buttons."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_sync import SyncState, sync_if_changed
+from bot.errors import ShuttingDown
+from bot.extensions import EXTENSIONS
+from bot.ui.errors import report_interaction_error
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class PikaCommandTree(app_commands.CommandTree["PikaBot"]):
+    """The command tree with the bot's one error handler and its shutdown gate."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if self.client.shutting_down:
+            if interaction.type is discord.InteractionType.autocomplete:
+                return False
+            raise ShuttingDown()
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, app_commands.CheckFailure) and isinstance(
+            error.__cause__, ShuttingDown
+        ):
+            error = error.__cause__  # type: ignore[assignment]
+        await report_interaction_error(interaction, error)
+
+
+class PikaBot(commands.Bot):
+    """The Discord side of the bot; everything it works with is handed in."""
+
+    def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=PikaCommandTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.services = services
+        self.shutting_down = False
+        self._extensions = extensions + tuple(services.settings.extra_extensions)
+        self._sync_state = SyncState(services.settings.database_path.parent / "command-sync.json")
+
+    @property
+    def sync_key(self) -> str:
+        return f"{self.services.settings.discord_api_base}#{self.application_id}"
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                log.exception("Failed to load extension %s", extension)
+        for item in self.dynamic_items():
+            self.add_dynamic_items(item)
+        await sync_if_changed(self.tree, self._sync_state, self.sync_key)
+
+    def dynamic_items(self) -> list[Any]:
+        """Persistent button types to register, so buttons work after any restart."""
+        try:
+            from bot.ui.buttons import DYNAMIC_ITEMS
+        except ImportError:
+            return []
+        return list(DYNAMIC_ITEMS)
+
+    async def sync_commands(self) -> int:
+        """Sync now, whatever the stored fingerprint says (the owner's command)."""
+        await sync_if_changed(self.tree, self._sync_state, self.sync_key, force=True)
+        return len(self.tree.get_commands())
+
+    async def on_ready(self) -> None:
+        log.info("Logged in as %s (%s) in %d guilds", self.user, self.user and self.user.id,
+                 len(self.guilds))
+
+    async def begin_shutdown(self) -> None:
+        """Stop taking commands, let the work in progress settle, then disconnect."""
+        if self.shutting_down:
+            return
+        self.shutting_down = True
+        log.info("Shutting down: no new commands are taken")
+        await self.close()

@@ -1,0 +1,3 @@
+"""The cogs the bot loads, in one place."""
+
+EXTENSIONS: tuple[str, ...] = ("cogs.owner",)

@@ -1,0 +1,62 @@
+"""Turn any failure during an interaction into an answer the user can read."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.pika.errors import PikaError
+
+log = logging.getLogger(__name__)
+
+
+def user_message_for(error: BaseException) -> str | None:
+    """Return the sentence for an expected error, or None when it is a bug."""
+    if isinstance(error, discord.app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserFacingError):
+        return error.message
+    if isinstance(error, PikaError):
+        return str(error)
+    if isinstance(error, discord.app_commands.MissingPermissions):
+        return "You need the Manage Server permission for this."
+    if isinstance(error, discord.app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(error, discord.app_commands.TransformerError):
+        return f"That value can't be used for {error.transformer.type.name.lower()}: {error.value!r}."
+    return None
+
+
+async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer privately, whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("Could not tell user %s about an error", interaction.user.id, exc_info=True)
+
+
+async def report_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Show an expected error as a friendly answer; log anything else with an id the user sees."""
+    message = user_message_for(error)
+    if message is None:
+        error_id = secrets.token_hex(4)
+        original = getattr(error, "original", error)
+        log.error(
+            "Unexpected error %s in interaction %s (user %s, guild %s)",
+            error_id,
+            interaction.id,
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=original,
+        )
+        message = (
+            "Sorry, something went wrong on our side. Nothing was charged. "
+            f"If it happens again, tell the server staff this error id: `{error_id}`."
+        )
+    await answer_ephemeral(interaction, message)
