@@ -1,0 +1,78 @@
+"""Settings fail fast with one line naming the variable, and never show secrets."""
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import PikaProvider, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("DISCORD_TOKEN", "PIKA_PROVIDER", "PIKA_API_KEY", "PIKA_API_BASE", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults_need_only_a_token(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    settings = load_settings()
+    assert settings.pika_provider is PikaProvider.SIMULATOR
+    assert settings.discord_api_base == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg/"
+    assert str(settings.database_path) == "data/bot.sqlite3"
+    assert settings.quota_default_allowance == 10
+
+
+def test_missing_token_names_the_variable():
+    with pytest.raises(SettingsError, match="^DISCORD_TOKEN is required$"):
+        load_settings()
+
+
+def test_webbot_without_key_is_refused(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("PIKA_PROVIDER", "webbot")
+    with pytest.raises(SettingsError, match="PIKA_API_KEY is required when PIKA_PROVIDER=webbot"):
+        load_settings()
+
+
+def test_unknown_provider_says_what_is_expected(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("PIKA_PROVIDER", "openai")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value).startswith("PIKA_PROVIDER ")
+    assert "'simulator', 'webbot' or 'feed'" in str(error.value)
+
+
+def test_settings_read_from_dotenv(tmp_path):
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-file\nQUOTA_DEFAULT_PERIOD=week\n")
+    settings = load_settings()
+    assert settings.discord_token.get_secret_value() == "from-file"
+    assert settings.quota_default_period.value == "week"
+
+
+def test_secrets_are_masked(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "super-secret-token")
+    monkeypatch.setenv("PIKA_PROVIDER", "webbot")
+    monkeypatch.setenv("PIKA_API_KEY", "hk-secret-key")
+    monkeypatch.setenv("PIKA_API_BASE", "https://pika.example/web")
+    settings = load_settings()
+    shown = repr(settings) + str(settings)
+    assert "super-secret-token" not in shown
+    assert "hk-secret-key" not in shown
+
+
+def test_start_without_token_is_one_clear_line_and_no_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2])},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Cannot start: DISCORD_TOKEN is required." in result.stderr
+    assert "Traceback" not in result.stderr
