@@ -1,0 +1,518 @@
+"""One validated request model per Pika operation, stored as JSON and rebuilt after a restart.
+
+Every rule fails with a sentence shown to Discord users as-is, so ranges and choices are checked by
+our own validators instead of ``Field(ge=..., le=...)`` (whose wording is pydantic's).
+Build requests with ``validate_request`` / ``parse_request`` or ``SomeRequest.create(...)``: they
+raise ``InvalidRequestError`` whose text is the plain sentence(s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import Enum, StrEnum
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from bot.pika.errors import InvalidRequestError
+from bot.pika.job import Operation
+from bot.pika.validation import (
+    audio_url,
+    choice,
+    decimal_number,
+    friendly_messages,
+    image_url,
+    one_of,
+    text,
+    video_url,
+    whole_number,
+)
+
+PROMPT_LIMIT = 1000
+MAX_INGREDIENTS = 5
+SEED_MAX = 2**32 - 1
+
+
+class Model(StrEnum):
+    """Pika model versions, as both dialects spell them."""
+
+    V1_0 = "1.0"
+    V1_5 = "1.5"
+    V2_0 = "2.0"
+    V2_1 = "2.1"
+    V2_2 = "2.2"
+    TURBO = "Turbo"
+
+
+class Pikaffect(StrEnum):
+    """The webbot dialect's Pikaffects (the feed dialect accepts only ``FEED_PIKAFFECTS``)."""
+
+    PEEL = "Peel"
+    POKE = "Poke"
+    TEAR = "Tear"
+    LEVITATE = "Levitate"
+    DECAPITATE = "Decapitate"
+    EYE_POP = "Eye-pop"
+    INFLATE = "Inflate"
+    MELT = "Melt"
+    EXPLODE = "Explode"
+    SQUISH = "Squish"
+    CRUSH = "Crush"
+    CAKE_IFY = "Cake-ify"
+    TA_DA = "Ta-da"
+    DEFLATE = "Deflate"
+    CRUMBLE = "Crumble"
+    DISSOLVE = "Dissolve"
+    HEARTS_BOUQUET = "Hearts Bouquet"
+    PROPOSAL = "Proposal"
+    LOVE_BOMB = "Love Bomb"
+    CUPID_STRIKE = "Cupid Strike"
+    ROSE = "Rose"
+    CRAZY_IN_LOVE = "Crazy in Love"
+
+
+FEED_PIKAFFECTS = frozenset(
+    {
+        Pikaffect.LEVITATE,
+        Pikaffect.DECAPITATE,
+        Pikaffect.EYE_POP,
+        Pikaffect.TA_DA,
+        Pikaffect.DEFLATE,
+        Pikaffect.CRUMBLE,
+        Pikaffect.DISSOLVE,
+        Pikaffect.SQUISH,
+        Pikaffect.INFLATE,
+        Pikaffect.MELT,
+        Pikaffect.CRUSH,
+        Pikaffect.CAKE_IFY,
+        Pikaffect.EXPLODE,
+    }
+)
+
+
+class Style(StrEnum):
+    """Looks available on model 1.0."""
+
+    ANIME = "Anime"
+    MOODY = "Moody"
+    THREE_D = "3D"
+    WATERCOLOR = "Watercolor"
+    NATURAL = "Natural"
+    CLAYMATION = "Claymation"
+    BLACK_AND_WHITE = "Black & white"
+
+
+class AspectRatio(StrEnum):
+    WIDE = "16:9"
+    TALL = "9:16"
+    SQUARE = "1:1"
+    CINEMA = "5:2"
+    PORTRAIT = "4:5"
+    CLASSIC = "4:3"
+
+    @property
+    def ratio(self) -> float:
+        """Return width / height, the number the feed dialect sends."""
+        width, height = self.value.split(":")
+        return int(width) / int(height)
+
+
+class Zoom(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Pan(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class Tilt(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class Rotate(StrEnum):
+    CW = "cw"
+    CCW = "ccw"
+
+
+class IngredientsMode(StrEnum):
+    PRECISE = "precise"
+    CREATIVE = "creative"
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _pick(enum: type[E], sentence: str, *, optional: bool = False) -> BeforeValidator:
+    def check(value: object) -> E | None:
+        if optional and value in (None, ""):
+            return None
+        return choice(value, enum, sentence)
+
+    return BeforeValidator(check)
+
+
+def _optional(check: Callable[[object], Any]) -> BeforeValidator:
+    return BeforeValidator(lambda value: None if value in (None, "") else check(value))
+
+
+def _bounded(low: int, high: int, name: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: whole_number(value, low, high, name))
+
+
+def _seed(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    return whole_number(value, 0, SEED_MAX, "seed")
+
+
+def _between(low: float, high: float, name: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: decimal_number(value, low, high, name))
+
+
+def _text(name: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: text(value, name, limit=PROMPT_LIMIT))
+
+
+Prompt = Annotated[str, _text("prompt")]
+ImageUrl = Annotated[str, BeforeValidator(image_url)]
+OptionalImageUrl = Annotated[str | None, _optional(image_url)]
+VideoUrl = Annotated[str, BeforeValidator(video_url)]
+OptionalVideoUrl = Annotated[str | None, _optional(video_url)]
+AudioUrl = Annotated[str, BeforeValidator(audio_url)]
+AnyModel = Annotated[Model, _pick(Model, f"model must be one of {one_of(Model)}")]
+OptionalStyle = Annotated[
+    Style | None, _pick(Style, f"style must be one of {one_of(Style)}", optional=True)
+]
+
+
+class _Frozen(BaseModel):
+    # Unknown keys are refused: a typo in a cog must not silently drop a user's choice.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Camera(_Frozen):
+    """Camera moves; each is optional and unset ones mean "no move"."""
+
+    zoom: Annotated[Zoom | None, _pick(Zoom, "camera zoom must be in or out", optional=True)] = None
+    pan: Annotated[Pan | None, _pick(Pan, "camera pan must be left or right", optional=True)] = None
+    tilt: Annotated[Tilt | None, _pick(Tilt, "camera tilt must be up or down", optional=True)] = (
+        None
+    )
+    rotate: Annotated[
+        Rotate | None, _pick(Rotate, "camera rotate must be cw or ccw", optional=True)
+    ] = None
+
+    @property
+    def moves(self) -> dict[str, str]:
+        """Return only the moves that are set, by name."""
+        return {name: str(value) for name, value in self if value is not None}
+
+
+class GenerationOptions(_Frozen):
+    """The options every video-making request carries."""
+
+    frame_rate: Annotated[int, _bounded(1, 24, "frame rate")] = 24
+    aspect_ratio: Annotated[
+        AspectRatio,
+        _pick(AspectRatio, f"aspect ratio must be one of {', '.join(AspectRatio)}"),
+    ] = AspectRatio.WIDE
+    motion: Annotated[int, _bounded(1, 4, "motion")] = 1
+    guidance: Annotated[int, _bounded(5, 25, "guidance")] = 12
+    negative_prompt: Annotated[str, _text("negative prompt")] = ""
+    seed: Annotated[int | None, BeforeValidator(_seed)] = None
+    camera: Camera = Field(default_factory=Camera)
+    extend: Annotated[bool, BeforeValidator(lambda value: _flag(value, "extend"))] = False
+
+
+def _flag(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{name} must be true or false")
+
+
+class Area(_Frozen):
+    """A rectangle over the video, in percent of its width and height."""
+
+    x: Annotated[float, _between(0, 100, "the area's x")]
+    y: Annotated[float, _between(0, 100, "the area's y")]
+    width: Annotated[float, _between(0, 100, "the area's width")]
+    height: Annotated[float, _between(0, 100, "the area's height")]
+
+    @model_validator(mode="after")
+    def _inside_frame(self) -> Self:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError("the area must have a width and a height above 0")
+        if self.x + self.width > 100:
+            raise ValueError("the area must fit inside the frame: x + width must be at most 100")
+        if self.y + self.height > 100:
+            raise ValueError("the area must fit inside the frame: y + height must be at most 100")
+        return self
+
+
+class _Request(_Frozen):
+    op: str
+
+    @property
+    def operation(self) -> Operation:
+        """Return the operation this request asks for."""
+        return Operation(self.op)
+
+    @classmethod
+    def create(cls, **fields: Any) -> Self:
+        """Build the request, raising ``InvalidRequestError`` with the user's sentence(s)."""
+        try:
+            return cls(**fields)
+        except ValidationError as error:
+            raise InvalidRequestError("; ".join(friendly_messages(error))) from None
+
+    def replace(self, **changes: Any) -> Self:
+        """Return a validated copy with ``changes`` applied (``model_copy`` would skip checks)."""
+        return self.create(**{**self.model_dump(), **changes})
+
+
+def _require_prompt(prompt: str, what: str) -> None:
+    if not prompt:
+        raise ValueError(f"a prompt is required for {what}")
+
+
+class GenerateRequest(_Request):
+    """Text, image or video to video."""
+
+    op: Literal["generate"] = "generate"
+    prompt: Prompt = ""
+    model: AnyModel = Model.V1_0
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+    image: OptionalImageUrl = None
+    video: OptionalVideoUrl = None
+    sfx: Annotated[bool, BeforeValidator(lambda value: _flag(value, "sfx"))] = False
+    style: OptionalStyle = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model is Model.TURBO:
+            raise ValueError("model Turbo is only for Pika Additions and Pika Swap")
+        if not (self.prompt or self.image or self.video):
+            raise ValueError("a prompt, an image or a video is required")
+        if self.style is not None and self.model is not Model.V1_0:
+            raise ValueError("style is only available on model 1.0")
+        if self.sfx and self.model is not Model.V1_0:
+            raise ValueError("sound effects (sfx) are only available on model 1.0")
+        if self.video and self.model not in (Model.V1_0, Model.V1_5):
+            raise ValueError("a video input is only available on models 1.0 and 1.5")
+        return self
+
+
+class PikaffectRequest(_Request):
+    """A Pikaffect (Squish, Melt...) applied to the subject of an image."""
+
+    op: Literal["pikaffect"] = "pikaffect"
+    pikaffect: Annotated[
+        Pikaffect, _pick(Pikaffect, f"Pikaffect must be one of {one_of(Pikaffect)}")
+    ]
+    image: ImageUrl
+    prompt: Prompt = ""
+    model: AnyModel = Model.V1_5
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model is not Model.V1_5:
+            raise ValueError("Pikaffects need model 1.5")
+        return self
+
+
+def _ingredient(value: object) -> str:
+    return image_url(value, "every ingredient image")
+
+
+class IngredientsRequest(_Request):
+    """A video composed from up to five images (people, objects, places)."""
+
+    op: Literal["ingredients"] = "ingredients"
+    ingredients: tuple[Annotated[str, BeforeValidator(_ingredient)], ...]
+    prompt: Prompt = ""
+    model: AnyModel = Model.V2_0
+    ingredients_mode: Annotated[
+        IngredientsMode,
+        _pick(IngredientsMode, "ingredients mode must be precise or creative"),
+    ] = IngredientsMode.PRECISE
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model not in (Model.V2_0, Model.V2_1, Model.V2_2):
+            raise ValueError("ingredients need model 2.0 or newer")
+        if not self.ingredients:
+            raise ValueError("add at least one ingredient image")
+        if len(self.ingredients) > MAX_INGREDIENTS:
+            raise ValueError(f"use at most {MAX_INGREDIENTS} ingredient images")
+        return self
+
+
+class AdditionsRequest(_Request):
+    """Pika Additions: put the content of an image into a video (always model Turbo)."""
+
+    op: Literal["additions"] = "additions"
+    prompt: Prompt = ""
+    video: VideoUrl
+    image: ImageUrl
+    model: AnyModel = Model.TURBO
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model is not Model.TURBO:
+            raise ValueError("Additions need model Turbo")
+        _require_prompt(self.prompt, "Pika Additions")
+        return self
+
+
+class SwapRequest(_Request):
+    """Pika Swap: replace something in a video, guided by an image (always model Turbo)."""
+
+    op: Literal["swap"] = "swap"
+    swap_prompt: Annotated[str, _text("swap prompt")] = ""
+    prompt: Prompt = ""
+    video: VideoUrl
+    image: ImageUrl
+    model: AnyModel = Model.TURBO
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model is not Model.TURBO:
+            raise ValueError("Swap needs model Turbo")
+        if not self.swap_prompt:
+            raise ValueError("a swap prompt (what to replace) is required for Pika Swap")
+        _require_prompt(self.prompt, "Pika Swap")
+        return self
+
+
+class RepromptRequest(_Request):
+    """Regenerate an earlier video with a new prompt (model 1.0 service feature)."""
+
+    op: Literal["reprompt"] = "reprompt"
+    prompt: Prompt = ""
+    video: VideoUrl
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        # The reference marks promptText optional, but a reprompt without one is a reroll.
+        _require_prompt(self.prompt, "reprompting")
+        return self
+
+
+class EditRequest(_Request):
+    """Remake an earlier video with new options and the same prompt."""
+
+    op: Literal["edit"] = "edit"
+    prompt: Prompt = ""
+    video: VideoUrl
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+    style: OptionalStyle = None
+
+
+class InpaintRequest(_Request):
+    """Modify a region of an earlier video."""
+
+    op: Literal["inpaint"] = "inpaint"
+    prompt: Prompt = ""
+    video: VideoUrl
+    area: Area
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+    style: OptionalStyle = None
+
+
+class OutpaintRequest(_Request):
+    """Extend the canvas of an earlier video, possibly to a new aspect ratio."""
+
+    op: Literal["outpaint"] = "outpaint"
+    prompt: Prompt = ""
+    video: VideoUrl
+    area: Area
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        _require_prompt(self.prompt, "outpainting")
+        return self
+
+
+class ExtendRequest(_Request):
+    """Add four seconds to an earlier video."""
+
+    op: Literal["extend"] = "extend"
+    prompt: Prompt = ""
+    video: VideoUrl
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+
+class UpscaleRequest(_Request):
+    """Upscale a video this service made."""
+
+    op: Literal["upscale"] = "upscale"
+    video: VideoUrl
+
+
+class LipsyncRequest(_Request):
+    """Make the people in a video speak an audio clip (from ``speech_start`` to ``speech_end``)."""
+
+    op: Literal["lipsync"] = "lipsync"
+    video: VideoUrl
+    speech: AudioUrl
+    speech_start: Annotated[float, _between(0, 24 * 3600, "speech start")] = 0.0
+    speech_end: Annotated[float, _between(0, 24 * 3600, "speech end")]
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.speech_end <= self.speech_start:
+            raise ValueError("speech end must be after speech start")
+        return self
+
+
+PikaRequest = Annotated[
+    GenerateRequest
+    | PikaffectRequest
+    | IngredientsRequest
+    | AdditionsRequest
+    | SwapRequest
+    | RepromptRequest
+    | EditRequest
+    | InpaintRequest
+    | OutpaintRequest
+    | ExtendRequest
+    | UpscaleRequest
+    | LipsyncRequest,
+    Field(discriminator="op"),
+]
+
+_ADAPTER: TypeAdapter[PikaRequest] = TypeAdapter(PikaRequest)
+
+
+def validate_request(data: Mapping[str, Any] | str | bytes) -> PikaRequest:
+    """Build the request named by ``data["op"]`` from a dict or stored JSON text.
+
+    Raises ``InvalidRequestError`` whose text is the user-facing sentence(s), joined by "; ".
+    """
+    try:
+        if isinstance(data, str | bytes):
+            return _ADAPTER.validate_json(data)
+        return _ADAPTER.validate_python(dict(data))
+    except ValidationError as error:
+        raise InvalidRequestError("; ".join(friendly_messages(error))) from None
+
+
+parse_request = validate_request
+"""Rebuild a stored request (``model_dump(mode="json")`` or its JSON text)."""
