@@ -1,0 +1,64 @@
+"""Durable storage: jobs, the credit ledger and quota policies in one SQLite file.
+
+Knows nothing of Discord or HTTP: users, roles, guilds, channels and messages are integer ids.
+Typical use::
+
+    db = await open_database(settings.database_path)
+    quota = QuotaEngine(db, QuotaDefaults.from_settings(settings))
+    store = JobStore(db, quota)
+    job = await store.create_job(NewJob(...), roles=member_role_ids)  # may raise QuotaExceeded
+"""
+
+from bot.store.clock import Clock, FakeClock, SystemClock
+from bot.store.database import Database, Migration, load_migrations, open_database
+from bot.store.errors import (
+    InvalidSettingError,
+    InvalidTransitionError,
+    JobNotFoundError,
+    QuotaExceeded,
+    QuotaReason,
+    SchemaTooNewError,
+    StoreError,
+)
+from bot.store.jobs import JobStore
+from bot.store.ledger import EntryKind, LedgerEntry, UsageRow
+from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredStatus
+from bot.store.periods import PeriodWindow, current_period
+from bot.store.policies import DEFAULT_COSTS, GuildSettings, Policy, QuotaDefaults, SubjectKind
+from bot.store.quota import GuildSpend, QuotaEngine, QuotaStatus
+
+__all__ = [
+    "DEFAULT_COSTS",
+    "Clock",
+    "Database",
+    "EntryKind",
+    "FakeClock",
+    "GuildSettings",
+    "GuildSpend",
+    "HoldState",
+    "InvalidSettingError",
+    "InvalidTransitionError",
+    "JobNotFoundError",
+    "JobRecord",
+    "JobStore",
+    "LedgerEntry",
+    "Migration",
+    "NewJob",
+    "PeriodWindow",
+    "Policy",
+    "ProgressKind",
+    "QuotaDefaults",
+    "QuotaEngine",
+    "QuotaExceeded",
+    "QuotaReason",
+    "QuotaStatus",
+    "SchemaTooNewError",
+    "StoreError",
+    "StoredStatus",
+    "SubjectKind",
+    "SystemClock",
+    "UsageRow",
+    "current_period",
+    "load_migrations",
+    "open_database",
+]

@@ -1,0 +1,196 @@
+"""The SQLite connection: pragmas, numbered migrations, and transactions run whole on one thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Self, TypeVar
+
+import aiosqlite
+
+from bot.store.clock import Clock, SystemClock
+from bot.store.errors import SchemaTooNewError, StoreError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_SECONDS = 5.0
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered ``.sql`` file; version N brings the schema from N-1 to N."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """Read the packaged migrations in order, refusing gaps in the numbering."""
+    folder = resources.files(__package__) / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda migration: migration.version)
+    numbers = [migration.version for migration in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise StoreError(f"migrations must be numbered 0001, 0002, ... without gaps; got {numbers}")
+    return found
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies (``BEGIN ... END;``) whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        # sqlite3.complete_statement understands comments, strings and trigger bodies.
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    leftover = "".join(
+        line for line in buffer.splitlines() if line.strip() and not line.strip().startswith("--")
+    )
+    if leftover:
+        raise StoreError(f"incomplete SQL statement at the end of a migration: {leftover[:80]!r}")
+    return statements
+
+
+class Database:
+    """One connection to the bot's SQLite file, shared by every coroutine of the bot.
+
+    Every transaction is a plain function of a ``sqlite3.Connection`` that runs whole on the
+    connection's worker thread: the thread's FIFO queue serialises them (it is the write lock),
+    a cancelled caller cannot leave a transaction half done, and a transaction costs one thread
+    hop instead of one per statement. Writes use ``BEGIN IMMEDIATE`` so that another connection
+    or process on the same file waits (up to the busy timeout) instead of racing a check.
+    """
+
+    def __init__(
+        self, connection: aiosqlite.Connection, path: Path, clock: Clock, schema_version: int
+    ) -> None:
+        self._connection = connection
+        self.path = path
+        self.clock = clock
+        self.schema_version = schema_version
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in a ``BEGIN IMMEDIATE`` transaction, committing unless it raises."""
+        return await self._call(lambda raw: _in_transaction(raw, work, "BEGIN IMMEDIATE"))
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in a read transaction, so all its queries see one snapshot."""
+        return await self._call(lambda raw: _in_transaction(raw, work, "BEGIN"))
+
+    async def close(self) -> None:
+        """Let SQLite refresh its planner statistics, then close the connection."""
+        try:
+            await self._call(lambda raw: raw.execute("PRAGMA optimize"))
+        except (StoreError, sqlite3.Error) as error:
+            log.warning("PRAGMA optimize failed while closing %s: %s", self.path, error)
+        await self._connection.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        connection = self._connection
+        try:
+            # aiosqlite offers no public way to run a function on its worker thread; its
+            # per-statement calls would cost a thread hop each (about 100 us) and could be
+            # interrupted between statements by task cancellation.
+            return await connection._execute(lambda: work(connection._conn))
+        except ValueError as error:
+            if "closed" in str(error) or "no active connection" in str(error):
+                raise StoreError(f"the database at {self.path} is closed") from error
+            raise
+
+
+def _in_transaction(
+    raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], begin: str
+) -> T:
+    raw.execute(begin)
+    try:
+        result = work(raw)
+        raw.execute("COMMIT")
+    except BaseException:
+        # SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _configure(raw: sqlite3.Connection) -> None:
+    mode = raw.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError(f"SQLite refused WAL mode (journal_mode is {mode})")
+    raw.execute("PRAGMA foreign_keys = ON")
+    raw.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    # In WAL mode NORMAL keeps the database consistent across power loss; only the last
+    # commits before the loss may be undone. FULL would fsync on every commit.
+    raw.execute("PRAGMA synchronous = NORMAL")
+
+
+def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:
+    """Apply the pending migrations in one transaction and return the resulting version."""
+    known = len(migrations)
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        found = raw.execute("PRAGMA user_version").fetchone()[0]
+        if found > known:
+            raise SchemaTooNewError(path, found, known)
+        for migration in migrations[found:]:
+            for statement in split_statements(migration.sql):
+                raw.execute(statement)
+        if found != known:
+            raw.execute(f"PRAGMA user_version = {known:d}")
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    if found != known:
+        log.info("Database %s migrated from schema %d to %d", path, found, known)
+    return known
+
+
+async def open_database(
+    path: Path | str,
+    *,
+    clock: Clock | None = None,
+    migrations: Iterable[Migration] | None = None,
+) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    ``migrations`` defaults to the packaged ones; tests pass a prefix to build older schemas.
+    Raises ``SchemaTooNewError`` for a file written by a newer bot.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    steps = load_migrations() if migrations is None else list(migrations)
+    connection = await aiosqlite.connect(
+        path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=256
+    )
+    connection.row_factory = sqlite3.Row
+    database = Database(connection, path, clock or SystemClock(), schema_version=0)
+    try:
+        await database._call(_configure)
+        database.schema_version = await database._call(lambda raw: _migrate(raw, path, steps))
+    except BaseException:
+        await connection.close()
+        raise
+    return database

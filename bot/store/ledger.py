@@ -1,0 +1,288 @@
+"""The append-only credit ledger: holds, charges, releases, grants, and the sums over them."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.store.clock import decode_time, encode_time
+from bot.store.errors import StoreError
+from bot.store.periods import PeriodWindow, bucket_of
+
+
+class EntryKind(StrEnum):
+    HOLD = "hold"
+    CHARGE = "charge"
+    RELEASE = "release"
+    GRANT = "grant"
+    ADJUST = "adjust"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One ledger row."""
+
+    id: int
+    kind: EntryKind
+    guild_id: int
+    user_id: int
+    amount: int
+    grant_amount: int
+    """For hold/charge/release: how many of ``amount`` were paid from the user's grants."""
+    job_id: int | None
+    created_at: datetime
+    actor_id: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One member's use of the guild's credits in the current period (by when jobs were made)."""
+
+    user_id: int
+    jobs: int
+    charged: int
+    """Credits spent on jobs that succeeded."""
+    held: int
+    """Credits set aside for jobs still in the making."""
+    succeeded: int
+    failed: int
+    from_grants: int
+    """Of ``charged + held``, how many came from one-off grants."""
+
+
+def record_hold(
+    raw: sqlite3.Connection,
+    job_id: int,
+    guild_id: int,
+    user_id: int,
+    amount: int,
+    grant_amount: int,
+    now: datetime,
+) -> None:
+    """Write a job's hold (one per job: a second raises IntegrityError)."""
+    raw.execute(
+        "INSERT INTO ledger (kind, guild_id, user_id, amount, grant_amount, job_id, created_at) "
+        "VALUES ('hold', ?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, amount, grant_amount, job_id, encode_time(now)),
+    )
+
+
+def record_settlement(raw: sqlite3.Connection, job_id: int, kind: EntryKind, now: datetime) -> bool:
+    """Charge or release a job's hold; return False if the job was already settled."""
+    if kind not in (EntryKind.CHARGE, EntryKind.RELEASE):
+        raise ValueError(f"a settlement is a charge or a release, not {kind}")
+    # The unique index on settlements makes a second settlement of either kind a no-op.
+    cursor = raw.execute(
+        "INSERT INTO ledger (kind, guild_id, user_id, amount, grant_amount, job_id, created_at) "
+        "SELECT ?, guild_id, user_id, amount, grant_amount, job_id, ? "
+        "FROM ledger WHERE job_id = ? AND kind = 'hold' "
+        "ON CONFLICT DO NOTHING",
+        (kind.value, encode_time(now), job_id),
+    )
+    if cursor.rowcount == 1:
+        return True
+    held = raw.execute(
+        "SELECT 1 FROM ledger WHERE job_id = ? AND kind = 'hold'", (job_id,)
+    ).fetchone()
+    if held is None:
+        raise StoreError(f"job {job_id} has no credit hold to settle")
+    return False
+
+
+def record_grant(
+    raw: sqlite3.Connection,
+    guild_id: int,
+    user_id: int,
+    credits: int,
+    actor_id: int | None,
+    reason: str | None,
+    now: datetime,
+) -> int:
+    """Add (or, negative, take back) one-off credits; return the new grant balance.
+
+    Taking back never leaves the balance below zero; the row records what was really taken.
+    """
+    if credits == 0:
+        raise ValueError("a grant of 0 credits changes nothing")
+    kind = EntryKind.GRANT
+    if credits < 0:
+        kind = EntryKind.ADJUST
+        credits = -min(-credits, grant_balance(raw, guild_id, user_id))
+        if credits == 0:
+            return 0
+    raw.execute(
+        "INSERT INTO ledger (kind, guild_id, user_id, amount, created_at, actor_id, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kind.value, guild_id, user_id, credits, encode_time(now), actor_id, reason),
+    )
+    return grant_balance(raw, guild_id, user_id)
+
+
+# The repeated "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
+# settlements for these lookups (it only uses a partial index whose condition it can see).
+_NOT_RELEASED = (
+    "NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.job_id = h.job_id "
+    "AND r.kind IN ('charge', 'release') AND r.kind = 'release')"
+)
+
+
+def allowance_used(
+    raw: sqlite3.Connection, guild_id: int, user_id: int, window: PeriodWindow
+) -> int:
+    """Credits of the period allowance held or charged by jobs made in ``window``."""
+    return raw.execute(
+        "SELECT COALESCE(SUM(h.amount - h.grant_amount), 0) FROM ledger AS h "
+        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.user_id = ? "
+        f"AND h.created_at >= ? AND h.created_at < ? AND {_NOT_RELEASED}",
+        (guild_id, user_id, encode_time(window.start), encode_time(window.end)),
+    ).fetchone()[0]
+
+
+def grant_balance(raw: sqlite3.Connection, guild_id: int, user_id: int) -> int:
+    """One-off credits the user has left: grants and adjustments minus what holds took."""
+    return raw.execute(
+        "SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger "
+        "        WHERE guild_id = ?1 AND user_id = ?2 AND kind IN ('grant', 'adjust'))"
+        " - (SELECT COALESCE(SUM(h.grant_amount), 0) FROM ledger AS h "
+        "    WHERE h.guild_id = ?1 AND h.user_id = ?2 AND h.kind = 'hold' AND h.grant_amount > 0"
+        f"   AND {_NOT_RELEASED})",
+        (guild_id, user_id),
+    ).fetchone()[0]
+
+
+def guild_spend(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+    """Credits held or charged by all of the guild's jobs made in ``window``."""
+    if not window.bucket_aligned:
+        # A historical or exotic offset; rare enough to pay for reading the ledger.
+        return guild_spend_from_ledger(raw, guild_id, window)
+    return raw.execute(
+        "SELECT COALESCE(SUM(credits), 0) FROM guild_spend "
+        "WHERE guild_id = ? AND bucket >= ? AND bucket < ?",
+        (guild_id, bucket_of(window.start), bucket_of(window.end)),
+    ).fetchone()[0]
+
+
+def guild_spend_from_ledger(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+    """Like ``guild_spend`` but summed from the ledger rows themselves."""
+    return raw.execute(
+        "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
+        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
+        f"AND {_NOT_RELEASED}",
+        (guild_id, encode_time(window.start), encode_time(window.end)),
+    ).fetchone()[0]
+
+
+def charged_in(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+    """Credits charged (jobs succeeded) for the guild's jobs made in ``window``."""
+    return raw.execute(
+        "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
+        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
+        "AND EXISTS (SELECT 1 FROM ledger AS c WHERE c.job_id = h.job_id "
+        "AND c.kind IN ('charge', 'release') AND c.kind = 'charge')",
+        (guild_id, encode_time(window.start), encode_time(window.end)),
+    ).fetchone()[0]
+
+
+def usage_by_user(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> list[UsageRow]:
+    """Per member: jobs made in ``window`` and what they cost, biggest spenders first."""
+    rows = raw.execute(
+        """
+        SELECT h.user_id,
+               COUNT(*),
+               COALESCE(SUM(CASE s.kind WHEN 'charge' THEN h.amount ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN s.kind IS NULL THEN h.amount ELSE 0 END), 0),
+               COALESCE(SUM(s.kind = 'charge'), 0),
+               COALESCE(SUM(s.kind = 'release'), 0),
+               COALESCE(SUM(CASE WHEN s.kind = 'release' THEN 0 ELSE h.grant_amount END), 0)
+        FROM ledger AS h
+        LEFT JOIN ledger AS s ON s.job_id = h.job_id AND s.kind IN ('charge', 'release')
+        WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ?
+        GROUP BY h.user_id
+        ORDER BY 3 DESC, 4 DESC, h.user_id
+        """,
+        (guild_id, encode_time(window.start), encode_time(window.end)),
+    )
+    return [UsageRow(*row) for row in rows]
+
+
+def entries(
+    raw: sqlite3.Connection,
+    guild_id: int,
+    *,
+    user_id: int | None = None,
+    job_id: int | None = None,
+    limit: int = 100,
+) -> list[LedgerEntry]:
+    """Return the newest ledger rows of a guild, optionally of one user or one job, oldest first."""
+    rows = raw.execute(
+        "SELECT * FROM (SELECT id, kind, guild_id, user_id, amount, grant_amount, job_id, "
+        "created_at, actor_id, reason FROM ledger WHERE guild_id = ?1 "
+        "AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR job_id = ?3) "
+        "ORDER BY id DESC LIMIT ?4) ORDER BY id",
+        (guild_id, user_id, job_id, limit),
+    )
+    return [
+        LedgerEntry(
+            id=row[0],
+            kind=EntryKind(row[1]),
+            guild_id=row[2],
+            user_id=row[3],
+            amount=row[4],
+            grant_amount=row[5],
+            job_id=row[6],
+            created_at=decode_time(row[7]),  # type: ignore[arg-type]
+            actor_id=row[8],
+            reason=row[9],
+        )
+        for row in rows
+    ]
+
+
+def audit(raw: sqlite3.Connection) -> list[str]:
+    """Return every inconsistency between jobs, ledger and spend totals (empty when sound)."""
+    problems: list[str] = []
+    for job_id, state, settled in raw.execute(
+        """
+        SELECT j.id, j.hold_state, COALESCE(s.kind, 'none')
+        FROM jobs AS j
+        LEFT JOIN ledger AS s ON s.job_id = j.id AND s.kind IN ('charge', 'release')
+        WHERE (j.hold_state = 'held' AND s.kind IS NOT NULL)
+           OR (j.hold_state = 'charged' AND s.kind IS NOT 'charge')
+           OR (j.hold_state = 'released' AND s.kind IS NOT 'release')
+        """
+    ):
+        problems.append(f"job {job_id}: hold_state {state} but ledger settlement {settled}")
+    for (job_id,) in raw.execute(
+        "SELECT j.id FROM jobs AS j WHERE NOT EXISTS "
+        "(SELECT 1 FROM ledger WHERE job_id = j.id AND kind = 'hold')"
+    ):
+        problems.append(f"job {job_id}: no hold in the ledger")
+    for job_id, cost, held in raw.execute(
+        "SELECT j.id, j.hold_cost, h.amount FROM jobs AS j JOIN ledger AS h "
+        "ON h.job_id = j.id AND h.kind = 'hold' WHERE h.amount != j.hold_cost"
+    ):
+        problems.append(f"job {job_id}: hold_cost {cost} but the ledger holds {held}")
+    for guild_id, bucket, kept, actual in raw.execute(
+        f"""
+        WITH actual AS (
+            SELECT h.guild_id, CAST(strftime('%s', h.created_at) AS INTEGER) / 900 * 900 AS bucket,
+                   SUM(h.amount) AS credits
+            FROM ledger AS h WHERE h.kind = 'hold' AND {_NOT_RELEASED}
+            GROUP BY 1, 2
+        )
+        SELECT g.guild_id, g.bucket, g.credits, COALESCE(a.credits, 0)
+        FROM guild_spend AS g LEFT JOIN actual AS a USING (guild_id, bucket)
+        WHERE g.credits != COALESCE(a.credits, 0)
+        UNION ALL
+        SELECT a.guild_id, a.bucket, NULL, a.credits
+        FROM actual AS a LEFT JOIN guild_spend AS g USING (guild_id, bucket)
+        WHERE g.credits IS NULL AND a.credits != 0
+        """
+    ):
+        problems.append(
+            f"guild {guild_id} bucket {bucket}: spend total {kept} but the ledger says {actual}"
+        )
+    return problems
