@@ -1,0 +1,617 @@
+"""The simulator server: both dialects' routes, result files, faults, webhooks and control."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hmac
+import json
+import logging
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from bot.pika.simulator import shapes, sources, specs, validation
+from bot.pika.simulator.config import SimulatorConfig
+from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
+from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
+from bot.pika.simulator.validation import RequestRejectedError, Submission
+from bot.pika.simulator.video import RenderResult, RenderSpec, VideoInfo, render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_ROUTE_SCOPES = {
+    "webbot.generate": "submit",
+    "webbot.lipsync": "submit",
+    "webbot.adjust": "submit",
+    "webbot.extend": "submit",
+    "webbot.upscale": "submit",
+    "webbot.job": "poll",
+    "webbot.upscaled": "poll",
+    "feed.generate": "submit",
+    "feed.job": "poll",
+    "files": "files",
+}
+_OWN_FILE = re.compile(r"/files/(?P<job>[^/]+)/(?P<name>[^/]+)$")
+_UPSCALE_MESSAGE = (
+    "Upscale job was started, please use the video url with the POST /web/jobs/upscaled"
+    " endpoint to check the status of the job."
+)
+
+
+class NotFoundError(Exception):
+    """The job or file asked for does not exist; answered with 404."""
+
+
+@dataclass
+class RecordedRequest:
+    """One request the simulator received (control routes are not recorded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    """All headers except ``Authorization``."""
+    json: Any
+    """The body parsed as JSON, or None when it was empty or not JSON."""
+    text: str
+    time: float
+    """Wall-clock time (``time.time()``) of arrival."""
+    scope: str
+    """``submit``, ``poll``, ``files`` or ``other``."""
+    authorized: bool | None = None
+    """Whether a configured key matched; None when no key is configured."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class WebhookDelivery:
+    """One webhook push, and how it went."""
+
+    job_id: str
+    url: str
+    status: int | None = None
+    error: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Simulator:
+    """A real HTTP server that behaves like the webbot and feed Pika services."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self._initial_faults = copy.deepcopy(self.config.faults)
+        if self.config.fail_rate:
+            rate = min(1.0, self._initial_faults.fail_jobs.rate + self.config.fail_rate)
+            self._initial_faults.fail_jobs.rate = rate
+        self.faults: FaultConfig = copy.deepcopy(self._initial_faults)
+        self.requests: list[RecordedRequest] = []
+        self.webhooks: list[WebhookDelivery] = []
+        self.jobs = JobTable(self.config.clock)
+        self._rng = random.Random(self.config.seed)
+        self._clock = self.config.clock
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._base_url: str | None = None
+        self._own_dir = self.config.output_dir is None
+        self._dir: Path | None = None
+        self._renders: dict[str, asyncio.Task[RenderResult]] = {}
+        self._render_slots = asyncio.Semaphore(max(1, self.config.render_concurrency))
+        self._cancel_renders = threading.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake = asyncio.Event()
+        self._notifier: asyncio.Task[None] | None = None
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Bind and serve; returns once the server accepts connections."""
+        if self._runner is not None:
+            raise RuntimeError("the simulator is already running")
+        if self._own_dir:
+            self._dir = Path(tempfile.mkdtemp(prefix="pika-simulator-"))
+        else:
+            assert self.config.output_dir is not None
+            self._dir = Path(self.config.output_dir)
+            self._dir.mkdir(parents=True, exist_ok=True)
+        self._cancel_renders.clear()
+        # Made here, not in __init__, so they belong to the loop that runs the server.
+        self._wake = asyncio.Event()
+        self._render_slots = asyncio.Semaphore(max(1, self.config.render_concurrency))
+        self._session = aiohttp.ClientSession()
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            await self._session.close()
+            raise
+        self._runner = runner
+        bound_port = runner.addresses[0][1]
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        if ":" in reachable:
+            reachable = f"[{reachable}]"
+        self._base_url = f"http://{reachable}:{bound_port}"
+        self._notifier = asyncio.create_task(self._notify_loop(), name="pika-simulator-webhooks")
+        log.info("Pika simulator serving at %s (webbot %s, feed %s)", self._base_url,
+                 self.webbot_base, self.feed_base)  # fmt: skip
+
+    async def stop(self) -> None:
+        """Stop serving, finish or abandon background work, and remove temporary files."""
+        if self._runner is None:
+            return
+        self._cancel_renders.set()
+        tasks = [*self._tasks, *([self._notifier] if self._notifier else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Render threads cannot be interrupted, only told to stop at the next frame.
+        await asyncio.gather(*self._renders.values(), return_exceptions=True)
+        await self._runner.cleanup()
+        self._runner = None
+        self._notifier = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._own_dir and self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._renders.clear()
+        log.info("Pika simulator stopped")
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The bound address, e.g. ``http://127.0.0.1:8787``."""
+        if self._base_url is None:
+            raise RuntimeError("the simulator is not running")
+        return self._base_url
+
+    @property
+    def public_base_url(self) -> str:
+        """The base of URLs handed out in answers."""
+        return (self.config.public_base_url or self.base_url).rstrip("/")
+
+    @property
+    def webbot_base(self) -> str:
+        return self.base_url + "/web"
+
+    @property
+    def feed_base(self) -> str:
+        return self.base_url
+
+    def reset(self, *, jobs: bool = False) -> None:
+        """Restore the starting faults and forget recorded requests (and jobs, if asked)."""
+        self.faults = copy.deepcopy(self._initial_faults)
+        self.requests.clear()
+        self.webhooks.clear()
+        if jobs:
+            self.jobs.clear()
+
+    # ------------------------------------------------------------ routing
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024 * 1024)
+        add = app.router.add_route
+        add("POST", "/web/generate", self._webbot_generate, name="webbot.generate")
+        add("POST", "/web/lipSync", self._webbot_lipsync, name="webbot.lipsync")
+        add("POST", "/web/adjust", self._webbot_adjust, name="webbot.adjust")
+        add("POST", "/web/extend", self._webbot_extend, name="webbot.extend")
+        add("POST", "/web/upscale", self._webbot_upscale, name="webbot.upscale")
+        add("POST", "/web/jobs/upscaled", self._webbot_upscaled, name="webbot.upscaled")
+        add("GET", "/web/jobs/{job_id}", self._webbot_job, name="webbot.job")
+        add("POST", "/pika/generate", self._feed_generate, name="feed.generate")
+        add("GET", "/pika/feed/{job_id}", self._feed_job, name="feed.job")
+        app.router.add_get("/files/{job_id}/{name}", self._file, name="files")
+        add("GET", "/_sim/faults", self._control_faults_get, name="control.faults")
+        add("POST", "/_sim/faults", self._control_faults_set, name="control.faults.set")
+        add("GET", "/_sim/requests", self._control_requests, name="control.requests")
+        add("GET", "/_sim/jobs", self._control_jobs, name="control.jobs")
+        add("POST", "/_sim/reset", self._control_reset, name="control.reset")
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        name = request.match_info.route.name or ""
+        if name.startswith("control.") or request.path.startswith("/_sim/"):
+            return await self._guard(request, handler)
+        scope = _ROUTE_SCOPES.get(name, "other")
+        record = await self._record(request, scope)
+        decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
+        request["decision"] = decision
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.status == 500 and not decision.after_handler:
+            return _error(500, "The server had an error (simulated)", "internal_error")
+        if decision.status == 429:
+            retry = f"{decision.retry_after:g}" if decision.retry_after is not None else "1"
+            return _error(
+                429, "Too many requests (simulated)", "rate_limited", headers={"Retry-After": retry}
+            )
+        if scope != "files" and self.config.api_key is not None:
+            record.authorized = self._authorized(request)
+            if not record.authorized:
+                return _error(401, "Missing or invalid API key (Authorization: Bearer <key>)",
+                              "unauthorized")  # fmt: skip
+        response = await self._guard(request, handler)
+        if decision.status == 500:
+            return _error(500, "The server had an error (simulated)", "internal_error")
+        if decision.malformed and response.status < 300 and scope != "files":
+            return web.Response(
+                status=200, text='{"job": {"id": "', content_type="application/json"
+            )
+        return response
+
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Run a handler, turning rejections and unknown ids into JSON answers."""
+        try:
+            return await handler(request)
+        except RequestRejectedError as error:
+            log.info("rejected %s %s: %s", request.method, request.path, error)
+            return _error(400, str(error), "invalid_request")
+        except FaultConfigError as error:
+            return _error(400, str(error), "invalid_request")
+        except NotFoundError as error:
+            return _error(404, str(error), "not_found")
+        except web.HTTPException as error:
+            if error.status >= 400:
+                return _error(error.status, error.reason, "http_error")
+            raise
+
+    async def _record(self, request: web.Request, scope: str) -> RecordedRequest:
+        raw = await request.read() if request.can_read_body else b""
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(text) if text.strip() else None
+        except ValueError:
+            parsed = None
+        request["json"] = parsed
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=headers,
+            json=parsed,
+            text=text,
+            time=time.time(),
+            scope=scope,
+        )
+        self.requests.append(record)
+        overflow = len(self.requests) - self.config.record_limit
+        if overflow > 0:
+            del self.requests[:overflow]
+        return record
+
+    def _authorized(self, request: web.Request) -> bool:
+        assert self.config.api_key is not None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
+
+    @staticmethod
+    def _body(request: web.Request) -> dict[str, Any]:
+        body = request.get("json")
+        if not isinstance(body, dict):
+            raise RequestRejectedError("the request body must be a JSON object")
+        return body
+
+    def _show_progress(self, request: web.Request) -> bool:
+        decision: Decision = request.get("decision", Decision())
+        return not decision.omit_progress
+
+    # ------------------------------------------------------------ webbot
+
+    async def _webbot_generate(self, request: web.Request) -> web.Response:
+        return await self._webbot_submit(request, validation.webbot_generate)
+
+    async def _webbot_lipsync(self, request: web.Request) -> web.Response:
+        return await self._webbot_submit(request, validation.webbot_lipsync)
+
+    async def _webbot_adjust(self, request: web.Request) -> web.Response:
+        return await self._webbot_submit(request, validation.webbot_adjust)
+
+    async def _webbot_extend(self, request: web.Request) -> web.Response:
+        return await self._webbot_submit(request, validation.webbot_extend)
+
+    async def _webbot_submit(
+        self, request: web.Request, check: Callable[[dict[str, Any]], Submission]
+    ) -> web.Response:
+        body = self._body(request)
+        submission = check(body)
+        job = self._submit(submission, body)
+        answer = shapes.webbot_submitted(job, self.jobs.state(job), self.public_base_url)
+        return web.json_response(answer)
+
+    async def _webbot_upscale(self, request: web.Request) -> web.Response:
+        body = self._body(request)
+        submission = validation.webbot_upscale(body)
+        assert submission.source_video is not None
+        if self.jobs.upscale_of(submission.source_video) is None:
+            self._submit(submission, body)
+        answer = {"success": True, "video": submission.source_video, "message": _UPSCALE_MESSAGE}
+        return web.json_response(answer)
+
+    async def _webbot_upscaled(self, request: web.Request) -> web.Response:
+        url = validation.video_url(self._body(request))
+        job = self.jobs.upscale_of(url)
+        if job is None:
+            raise NotFoundError(f"no upscale job was started for {url}")
+        return self._webbot_job_answer(request, job)
+
+    async def _webbot_job(self, request: web.Request) -> web.Response:
+        job = self._job(request.match_info["job_id"], "webbot")
+        return self._webbot_job_answer(request, job)
+
+    def _webbot_job_answer(self, request: web.Request, job: SimJob) -> web.Response:
+        answer = shapes.webbot_get_job(
+            job,
+            self.jobs.state(job),
+            self.public_base_url,
+            with_progress=self._show_progress(request),
+        )
+        return web.json_response(answer)
+
+    # ------------------------------------------------------------ feed
+
+    async def _feed_generate(self, request: web.Request) -> web.Response:
+        body = self._body(request)
+        job = self._submit(validation.feed_generate(body), body)
+        return web.json_response({"id": job.id})
+
+    async def _feed_job(self, request: web.Request) -> web.Response:
+        job = self._job(request.match_info["job_id"], "feed")
+        answer = shapes.feed_job(
+            job,
+            self.jobs.state(job),
+            self.public_base_url,
+            with_progress=self._show_progress(request),
+        )
+        return web.json_response(answer)
+
+    # ------------------------------------------------------------ files
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        job = self.jobs.get(request.match_info["job_id"])
+        name = request.match_info["name"]
+        path = None
+        if job is not None and self.jobs.state(job).phase == "finished":
+            path = job.file_path(name)
+        if path is None:
+            raise NotFoundError(f"no file {name}")
+        content_type = "video/mp4" if name.endswith(".mp4") else "image/jpeg"
+        return web.FileResponse(path, headers={"Content-Type": content_type})
+
+    # ------------------------------------------------------------ control
+
+    async def _control_faults_get(self, request: web.Request) -> web.Response:
+        return web.json_response(self.faults.to_json())
+
+    async def _control_faults_set(self, request: web.Request) -> web.Response:
+        try:
+            changes = json.loads(await request.text() or "{}")
+        except ValueError:
+            raise RequestRejectedError("the request body must be a JSON object") from None
+        self.faults.update(changes)
+        return web.json_response(self.faults.to_json())
+
+    async def _control_requests(self, request: web.Request) -> web.Response:
+        return web.json_response([record.to_json() for record in self.requests])
+
+    async def _control_jobs(self, request: web.Request) -> web.Response:
+        listing = []
+        for job in self.jobs:
+            state = self.jobs.state(job)
+            listing.append({
+                "id": job.id,
+                "dialect": job.dialect,
+                "operation": job.submission.operation,
+                "phase": state.phase,
+                "progress": state.progress,
+                "prompt": job.prompt,
+                "error": job.error,
+            })  # fmt: skip
+        return web.json_response(listing)
+
+    async def _control_reset(self, request: web.Request) -> web.Response:
+        try:
+            options = json.loads(await request.text() or "{}")
+        except ValueError:
+            options = {}
+        self.reset(jobs=bool(isinstance(options, dict) and options.get("jobs")))
+        return web.json_response({"reset": True})
+
+    # ------------------------------------------------------------ jobs
+
+    def _job(self, job_id: str, dialect: str) -> SimJob:
+        job = self.jobs.get(job_id)
+        if job is None or job.dialect != dialect:
+            raise NotFoundError(f"no job with id {job_id}")
+        return job
+
+    def own_result(self, url: str) -> SimJob | None:
+        """Return the finished job whose result video ``url`` is, if this simulator made it."""
+        match = _OWN_FILE.search(urlsplit(url).path)
+        if match is None:
+            return None
+        job = self.jobs.get(match["job"])
+        if job is None or self.jobs.state(job).phase != "finished":
+            return None
+        if match["name"] not in (job.video_name, job.sharing_name):
+            return None
+        return job
+
+    def _submit(self, submission: Submission, body: dict[str, Any]) -> SimJob:
+        """Create a job for a valid request and start rendering its result."""
+        source = None
+        if submission.source_video is not None:
+            source = self.own_result(submission.source_video)
+            if submission.operation == "upscale" and source is None:
+                raise RequestRejectedError(
+                    "video must be a finished result URL produced by this service"
+                )
+            if submission.operation == "lipsync" and source is not None:
+                assert source.result is not None
+                # Checked now when the video is ours; a foreign video is checked once fetched.
+                specs.check_speech_window(submission, source.result.info)
+        job_id = str(uuid.uuid4())
+        delayed = self.jobs.in_flight() >= self.config.delayed_after
+        fails = self.faults.fail_jobs.fire(submission.prompt, self._rng)
+        job = SimJob(
+            id=job_id,
+            submission=submission,
+            params=shapes.echo_params(body, submission.request_type),
+            created_at=self._clock(),
+            created_wall=datetime.now(UTC),
+            run_seconds=self.config.job_seconds,
+            seed=submission.seed if submission.seed is not None else seed_for(job_id),
+            delayed=delayed,
+            fail_message=self.faults.fail_jobs.message if fails else None,
+            source_job=source,
+        )
+        self.jobs.add(job)
+        log.info("job %s: %s %s accepted (%s)", job.id, job.dialect, submission.operation,
+                 "will fail" if fails else "delayed" if delayed else "queued")  # fmt: skip
+        if not fails:
+            self._spawn(self._prepare(job), name=f"pika-simulator-job-{job.id}")
+        self._wake.set()
+        return job
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _prepare(self, job: SimJob) -> None:
+        """Work out the job's result and render it; failures become the job's error."""
+        try:
+            spec = await self._spec(job)
+            job.result = await self._render(spec)
+            log.info("job %s: rendered %s (%d bytes)", job.id, job.result.video.name,
+                     job.result.size)  # fmt: skip
+        except RequestRejectedError as error:
+            job.render_error = str(error)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s: render failed", job.id)
+            job.render_error = "The video could not be generated (render failed)"
+        finally:
+            self._wake.set()
+
+    async def _spec(self, job: SimJob) -> RenderSpec:
+        submission = job.submission
+        info: VideoInfo | None = None
+        source_spec: RenderSpec | None = None
+        if job.source_job is not None and job.source_job.result is not None:
+            info = job.source_job.result.info
+            source_spec = job.source_job.result.spec
+        elif submission.source_video is not None:
+            assert self._session is not None and self._dir is not None
+            info = await sources.fetch_video_info(
+                self._session,
+                submission.source_video,
+                self._dir / "sources",
+                limit_seconds=self.config.download_timeout,
+                max_bytes=self.config.max_download_bytes,
+            )
+        return specs.spec_for(
+            submission,
+            job.seed,
+            video_seconds=self.config.video_seconds,
+            extend_seconds=self.config.extend_seconds,
+            large=self.config.large_video,
+            source=info,
+            source_spec=source_spec,
+        )
+
+    async def _render(self, spec: RenderSpec) -> RenderResult:
+        """Render ``spec`` once; jobs asking for the same spec share the file."""
+        task = self._renders.get(spec.key)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.create_task(self._render_now(spec), name=f"pika-render-{spec.key}")
+            self._renders[spec.key] = task
+        return await asyncio.shield(task)
+
+    async def _render_now(self, spec: RenderSpec) -> RenderResult:
+        assert self._dir is not None
+        async with self._render_slots:
+            directory = self._dir / "results" / spec.key
+            return await asyncio.to_thread(render, spec, directory, self._cancel_renders)
+
+    # ------------------------------------------------------------ webhooks
+
+    async def _notify_loop(self) -> None:
+        """Push each finished job with a webhook once; one loop for all jobs."""
+        while True:
+            self._wake.clear()
+            now = self._clock()
+            next_due: float | None = None
+            for job in self.jobs:
+                if job.submission.webhook_url is None or job.webhook_sent:
+                    continue
+                state = job.state_at(now)
+                if state.terminal:
+                    job.webhook_sent = True
+                    self._spawn(self._push(job), name=f"pika-simulator-webhook-{job.id}")
+                    continue
+                # A job past its time waits for its render, which wakes this loop when done.
+                due = job.finish_time() if job.finish_time() > now else now + 1.0
+                next_due = due if next_due is None else min(next_due, due)
+            timeout = None if next_due is None else min(1.0, max(0.005, next_due - now))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _push(self, job: SimJob) -> None:
+        assert self._session is not None and job.submission.webhook_url is not None
+        url = job.submission.webhook_url
+        payload = shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url)
+        delivery = WebhookDelivery(job.id, url, payload=payload)
+        self.webhooks.append(delivery)
+        timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout)
+        try:
+            async with self._session.post(url, json=payload, timeout=timeout) as response:
+                delivery.status = response.status
+            log.info("job %s: webhook to %s answered %d", job.id, url, response.status)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            delivery.error = str(error) or type(error).__name__
+            log.warning("job %s: webhook to %s failed: %s", job.id, url, delivery.error)
+
+
+def _error(
+    status: int, message: str, error: str, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(shapes.error_body(message, error), status=status, headers=headers)

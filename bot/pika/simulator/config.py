@@ -1,0 +1,47 @@
+"""How a simulator instance behaves; everything has a default that suits a local run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.pika.simulator.faults import FaultConfig
+
+
+@dataclass
+class SimulatorConfig:
+    """Settings for one ``Simulator``."""
+
+    job_seconds: float = 4.0
+    """Time from submission to ``finished`` (the render must also be done)."""
+    api_key: str | None = None
+    """When set, API routes need ``Authorization: Bearer <api_key>``."""
+    large_video: bool = False
+    """Make results about 15 MB (noisy frames), to exercise Discord's upload limit."""
+    fail_rate: float = 0.0
+    """Share of jobs that end in failure; added to ``faults.fail_jobs.rate``."""
+    seed: int | None = None
+    """Seeds the fault dice, so a run with rates is repeatable."""
+    output_dir: Path | None = None
+    """Where results are written; a temporary directory (removed on stop) when None."""
+    public_base_url: str | None = None
+    """Base of the URLs handed out (e.g. behind a proxy); the bound address when None."""
+    video_seconds: float = 3.0
+    """Length of a fresh generation."""
+    extend_seconds: float = 4.0
+    """What ``/extend`` adds to the input video."""
+    delayed_after: int = 2
+    """A job submitted while this many are in flight starts as ``delayed``."""
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    """Faults active from the start (``reset`` returns to these)."""
+    webhook_timeout: float = 5.0
+    download_timeout: float = 5.0
+    """Limit for fetching a source video that this simulator did not produce."""
+    max_download_bytes: int = 64 * 1024 * 1024
+    render_concurrency: int = 2
+    record_limit: int = 10_000
+    """Recorded requests kept; older ones are dropped."""
+    clock: Callable[[], float] = time.monotonic
+    """Job states are computed from this clock; tests may inject their own."""
