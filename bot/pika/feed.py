@@ -17,7 +17,6 @@ import aiohttp
 from bot.pika.errors import UnavailableError, UnsupportedOperationError
 from bot.pika.http import PikaHttp, Sleep
 from bot.pika.job import Job, Operation
-from bot.pika.provider import Capabilities
 from bot.pika.requests import (
     FEED_PIKAFFECTS,
     GenerateRequest,
@@ -26,17 +25,19 @@ from bot.pika.requests import (
     PikaffectRequest,
     PikaRequest,
 )
-from bot.pika.validation import CANNOT, check_supported, job_from_video, one_of
+from bot.pika.validation import CANNOT, DialectCapabilities, check_supported, job_from_video
 
 log = logging.getLogger(__name__)
 
-FEED_CAPABILITIES = Capabilities(
+FEED_CAPABILITIES = DialectCapabilities(
     operations=frozenset({Operation.GENERATE, Operation.PIKAFFECT, Operation.INGREDIENTS}),
     models={
         Operation.GENERATE: ("1.5", "2.0", "2.2"),
         Operation.PIKAFFECT: ("1.5",),
         Operation.INGREDIENTS: ("2.0", "2.2"),
     },
+    pikaffects=frozenset(FEED_PIKAFFECTS),
+    video_input=False,
 )
 
 
@@ -70,15 +71,6 @@ class FeedProvider:
     def check(self, request: PikaRequest) -> None:
         """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""
         check_supported(self.capabilities, request)
-        if isinstance(request, GenerateRequest) and request.video:
-            raise UnsupportedOperationError(
-                "this Pika service cannot start from a video; attach an image instead"
-            )
-        if isinstance(request, PikaffectRequest) and request.pikaffect not in FEED_PIKAFFECTS:
-            raise UnsupportedOperationError(
-                f"this Pika service does not offer the {request.pikaffect.value} Pikaffect;"
-                f" choose {one_of(sorted(FEED_PIKAFFECTS))}"
-            )
 
     async def submit(
         self, request: PikaRequest, *, ref: str | None = None, webhook_url: str | None = None

@@ -9,6 +9,7 @@ tolerantly into the normalised ``Job`` (both dialects describe a video with the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -17,9 +18,9 @@ from pydantic import ValidationError
 
 from bot.pika.errors import UnsupportedOperationError
 from bot.pika.job import Job, JobStatus, Operation
+from bot.pika.provider import Capabilities
 
 if TYPE_CHECKING:
-    from bot.pika.provider import Capabilities
     from bot.pika.requests import PikaRequest
 
 E = TypeVar("E", bound=Enum)
@@ -197,19 +198,41 @@ def _sentence(problem: Any) -> str:
     return f"{label} is not valid"
 
 
+@dataclass(frozen=True)
+class DialectCapabilities(Capabilities):
+    """Capabilities plus the limits a dialect has inside an operation it does offer."""
+
+    pikaffects: frozenset[str] | None = None
+    """The Pikaffects offered; None means all of them."""
+    video_input: bool = True
+    """Whether generate may start from a video."""
+
+
 def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
-    """Refuse, with a user sentence, a request whose operation or model the provider lacks."""
+    """Refuse, with a user sentence, a request the provider cannot serve (before any spending)."""
     operation = request.operation
     if not capabilities.supports(operation):
         raise UnsupportedOperationError(CANNOT[operation])
     models = capabilities.models.get(operation)
     model = getattr(request, "model", None)
-    if models is None or model is None:
-        return
-    if str(model) not in models:
+    if models is not None and model is not None and str(model) not in models:
         raise UnsupportedOperationError(
             f"this Pika service has no model {model} for {_OPERATION_NAMES[operation]};"
             f" choose {one_of(models)}"
+        )
+    if not isinstance(capabilities, DialectCapabilities):
+        return
+    video = getattr(request, "video", None)
+    if operation is Operation.GENERATE and video and not capabilities.video_input:
+        raise UnsupportedOperationError(
+            "this Pika service cannot start from a video; attach an image instead"
+        )
+    pikaffect = getattr(request, "pikaffect", None)
+    offered = capabilities.pikaffects
+    if operation is Operation.PIKAFFECT and offered is not None and pikaffect not in offered:
+        raise UnsupportedOperationError(
+            f"this Pika service does not offer the {pikaffect} Pikaffect;"
+            f" choose {one_of(sorted(offered))}"
         )
 
 

@@ -12,6 +12,7 @@ from bot.pika.errors import UnavailableError, UnsupportedOperationError
 from bot.pika.feed import FeedProvider, parse_job, parse_submission
 from bot.pika.job import JobStatus, Operation
 from bot.pika.requests import FEED_PIKAFFECTS, Pikaffect, validate_request
+from bot.pika.validation import check_supported
 from tests.pika.test_pika_http_support import Reply, Sleeps, StubServer, fixture
 
 TASK_ID = "c1d16f47-16c2-4798-8733-5ed9903885cc"
@@ -317,8 +318,9 @@ REFUSALS = [
 async def test_unsupported_requests_are_refused_before_sending(stub, provider, data, sentence):
     request = validate_request(data)
 
+    # The launcher asks check_supported before holding credits; submit asks again.
     with pytest.raises(UnsupportedOperationError) as caught:
-        provider.check(request)
+        check_supported(FeedProvider.capabilities, request)
     assert str(caught.value) == sentence
     with pytest.raises(UnsupportedOperationError):
         await provider.submit(request)
