@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,11 @@ _UPSCALE_MESSAGE = (
     "Upscale job was started, please use the video url with the POST /web/jobs/upscaled"
     " endpoint to check the status of the job."
 )
+
+
+_NO_FAULTS = Decision()
+_DECISION: ContextVar[Decision] = ContextVar("pika_simulator_decision", default=_NO_FAULTS)
+"""The faults decided for the request being handled (the middleware and handler share a task)."""
 
 
 class NotFoundError(Exception):
@@ -250,7 +256,7 @@ class Simulator:
         scope = _ROUTE_SCOPES.get(name, "other")
         record = await self._record(request, scope)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
-        request["decision"] = decision
+        _DECISION.set(decision)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.status == 500 and not decision.after_handler:
@@ -297,7 +303,6 @@ class Simulator:
             parsed = json.loads(text) if text.strip() else None
         except ValueError:
             parsed = None
-        request["json"] = parsed
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         record = RecordedRequest(
             method=request.method,
@@ -323,15 +328,20 @@ class Simulator:
         return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
 
     @staticmethod
-    def _body(request: web.Request) -> dict[str, Any]:
-        body = request.get("json")
+    async def _body(request: web.Request) -> dict[str, Any]:
+        """Parse the body as JSON whatever its Content-Type (curl -d sends a form type)."""
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            body = None
         if not isinstance(body, dict):
             raise RequestRejectedError("the request body must be a JSON object")
         return body
 
-    def _show_progress(self, request: web.Request) -> bool:
-        decision: Decision = request.get("decision", Decision())
-        return not decision.omit_progress
+    @staticmethod
+    def _show_progress() -> bool:
+        return not _DECISION.get().omit_progress
 
     # ------------------------------------------------------------ webbot
 
@@ -350,14 +360,14 @@ class Simulator:
     async def _webbot_submit(
         self, request: web.Request, check: Callable[[dict[str, Any]], Submission]
     ) -> web.Response:
-        body = self._body(request)
+        body = await self._body(request)
         submission = check(body)
         job = self._submit(submission, body)
         answer = shapes.webbot_submitted(job, self.jobs.state(job), self.public_base_url)
         return web.json_response(answer)
 
     async def _webbot_upscale(self, request: web.Request) -> web.Response:
-        body = self._body(request)
+        body = await self._body(request)
         submission = validation.webbot_upscale(body)
         assert submission.source_video is not None
         if self.jobs.upscale_of(submission.source_video) is None:
@@ -366,7 +376,7 @@ class Simulator:
         return web.json_response(answer)
 
     async def _webbot_upscaled(self, request: web.Request) -> web.Response:
-        url = validation.video_url(self._body(request))
+        url = validation.video_url(await self._body(request))
         job = self.jobs.upscale_of(url)
         if job is None:
             raise NotFoundError(f"no upscale job was started for {url}")
@@ -381,14 +391,14 @@ class Simulator:
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(request),
+            with_progress=self._show_progress(),
         )
         return web.json_response(answer)
 
     # ------------------------------------------------------------ feed
 
     async def _feed_generate(self, request: web.Request) -> web.Response:
-        body = self._body(request)
+        body = await self._body(request)
         job = self._submit(validation.feed_generate(body), body)
         return web.json_response({"id": job.id})
 
@@ -398,7 +408,7 @@ class Simulator:
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(request),
+            with_progress=self._show_progress(),
         )
         return web.json_response(answer)
 
