@@ -25,8 +25,11 @@ class PeriodWindow:
 
     @property
     def bucket_aligned(self) -> bool:
-        """Whether both bounds fall on spend-bucket boundaries."""
-        return all(int(b.timestamp()) % BUCKET_SECONDS == 0 for b in (self.start, self.end))
+        """Whether both bounds fall on spend-bucket boundaries (SQLite rounds before 1970 apart)."""
+        return all(
+            b.timestamp() >= 0 and b.timestamp() % BUCKET_SECONDS == 0
+            for b in (self.start, self.end)
+        )
 
 
 @lru_cache(maxsize=256)
