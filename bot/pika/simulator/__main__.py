@@ -82,14 +82,14 @@ async def serve(config: SimulatorConfig, host: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and serve; return the exit status."""
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         config = build_config(args)
     except (ValueError, FaultConfigError) as error:
         print(f"invalid --faults: {error}", file=sys.stderr)
         return 2
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         asyncio.run(serve(config, args.host, args.port))
     except OSError as error:

@@ -255,6 +255,8 @@ class Simulator:
             return await self._guard(request, handler)
         scope = _ROUTE_SCOPES.get(name, "other")
         record = await self._record(request, scope)
+        if self.config.api_key is not None:
+            record.authorized = self._authorized(request)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
         _DECISION.set(decision)
         if decision.delay:
@@ -266,11 +268,9 @@ class Simulator:
             return _error(
                 429, "Too many requests (simulated)", "rate_limited", headers={"Retry-After": retry}
             )
-        if scope != "files" and self.config.api_key is not None:
-            record.authorized = self._authorized(request)
-            if not record.authorized:
-                return _error(401, "Missing or invalid API key (Authorization: Bearer <key>)",
-                              "unauthorized")  # fmt: skip
+        if scope != "files" and record.authorized is False:
+            message = "Missing or invalid API key (Authorization: Bearer <key>)"
+            return _error(401, message, "unauthorized")
         response = await self._guard(request, handler)
         if decision.status == 500:
             return _error(500, "The server had an error (simulated)", "internal_error")
