@@ -111,6 +111,15 @@ async def test_webbot_generate_goes_through_the_lifecycle_to_a_real_video(
     assert decoded.frames == 36
     assert decoded.seconds == pytest.approx(3.0, abs=0.1)
 
+    # Streaming players and resumable downloads ask for ranges.
+    ranged = {"Range": "bytes=100-199"}
+    async with session.get(video["resultUrl"], headers=ranged) as response:
+        assert response.status == 206
+        assert await response.read() == data[100:200]
+    async with session.head(video["resultUrl"]) as response:
+        assert response.status == 200
+        assert int(response.headers["Content-Length"]) == len(data)
+
     poster, response = await download(session, video["videoPoster"])
     assert response.headers["Content-Type"] == "image/jpeg"
     assert jpeg_size(poster) == (256, 144)
@@ -331,8 +340,12 @@ async def test_a_foreign_source_video_is_downloaded_and_probed(
     sim: Simulator, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     foreign = render(RenderSpec(144, 256, 8.0, 2.0, "someone else's clip", 1), tmp_path / "src")
+
+    async def clip(_: web.Request) -> web.FileResponse:
+        return web.FileResponse(foreign.video)
+
     app = web.Application()
-    app.router.add_get("/clip.mp4", lambda _: web.FileResponse(foreign.video))
+    app.router.add_get("/clip.mp4", clip)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -401,3 +414,26 @@ async def test_finished_job_is_pushed_once_to_its_webhook(session: aiohttp.Clien
         assert payload["videos"][0]["resultUrl"].endswith(".mp4")
     finally:
         await runner.cleanup()
+
+
+async def test_public_base_url_and_a_kept_output_directory(
+    session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    public = "https://pika-sim.example:8443/behind/proxy"
+    config = SimulatorConfig(job_seconds=0.05, output_dir=tmp_path, public_base_url=public)
+    async with Simulator(config) as sim:
+        submitted = await submit_webbot(session, sim, "/generate", webbot_body(fps=2, seed=8))
+        done = await finished_webbot(session, sim, submitted["job"]["id"])
+        url = done["videos"][0]["resultUrl"]
+        assert url.startswith(public + "/files/")
+        # Our own result is recognised under its public address.
+        answer = await submit_webbot(session, sim, "/upscale", {"video": url})
+        assert answer["success"] is True
+    assert_kept(tmp_path)
+
+
+def assert_kept(directory: Path) -> None:
+    kept = list(directory.glob("results/*/video.mp4"))
+    assert len(kept) >= 1
+    assert not list(directory.glob("results/*/*.partial"))
+    assert 6 in {decode(path.read_bytes()).frames for path in kept}

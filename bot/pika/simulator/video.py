@@ -132,6 +132,24 @@ def _encode_video(
     partial = path.with_suffix(".partial")
     rate = Fraction(spec.fps).limit_denominator(1001)
     middle = spec.frame_count // 2
+    try:
+        still = _encode_frames(spec, width, height, partial, rate, middle, cancel)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+    return still
+
+
+def _encode_frames(
+    spec: RenderSpec,
+    width: int,
+    height: int,
+    partial: Path,
+    rate: Fraction,
+    middle: int,
+    cancel: threading.Event | None,
+) -> av.VideoFrame:
     still: av.VideoFrame | None = None
     with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=rate)
@@ -156,7 +174,6 @@ def _encode_video(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    os.replace(partial, path)
     assert still is not None
     return still
 
