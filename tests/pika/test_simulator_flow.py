@@ -218,7 +218,10 @@ async def test_upscale_doubles_the_resolution(
     assert done["job"]["requestType"] == "upscale"
     video = done["videos"][0]
     assert video["status"] == "finished"
-    assert video["resultUrl"].endswith("_upscaled.mp4")
+    assert video["resultUrl"].endswith(f"a_red_fox_in_the_snow_seed{source['seed']}_upscaled.mp4")
+    assert video["seed"] == source["seed"]
+    assert done["job"]["promptText"] == "a red fox in the snow"
+    assert done["job"]["params"]["video"] == url
     upscaled = decode((await download(session, video["resultUrl"]))[0])
     original = decode(source_bytes)
     assert (upscaled.width, upscaled.height) == (original.width * 2, original.height * 2)

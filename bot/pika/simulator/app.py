@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -497,13 +497,18 @@ class Simulator:
                 assert source.result is not None
                 # Checked now when the video is ours; a foreign video is checked once fetched.
                 specs.check_speech_window(submission, source.result.info)
+        params = shapes.echo_params(body, submission.request_type)
+        if submission.operation == "upscale" and source is not None:
+            # An upscale reports the original's prompt, seed and options, as Pika's does.
+            submission = replace(submission, prompt=source.prompt, seed=source.seed)
+            params = {**source.params, "video": submission.source_video}
         job_id = str(uuid.uuid4())
         delayed = self.jobs.in_flight() >= self.config.delayed_after
         fails = self.faults.fail_jobs.fire(submission.prompt, self._rng)
         job = SimJob(
             id=job_id,
             submission=submission,
-            params=shapes.echo_params(body, submission.request_type),
+            params=params,
             created_at=self._clock(),
             created_wall=datetime.now(UTC),
             run_seconds=self.config.job_seconds,
