@@ -15,11 +15,15 @@ from bot.client import PikaBot
 from bot.config import Settings, SettingsError, load_settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.logs import setup_logging
+from bot.pika.factory import open_provider
 from bot.services import Services
+from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
 
 log = logging.getLogger("bot")
 
-PLAYGROUND_HINT = "To try the bot without a Discord account or a Pika key, run: python -m bot playground"
+PLAYGROUND_HINT = (
+    "To try the bot without a Discord account or a Pika key, run: python -m bot playground"
+)
 
 
 async def run_bot(settings: Settings) -> int:
@@ -27,10 +31,14 @@ async def run_bot(settings: Settings) -> int:
     apply_discord_endpoints(settings.discord_api_base, settings.discord_gateway_url)
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        services = Services(settings=settings, http=http)
-        await _open_backends(stack, services)
+        services = Services(settings=settings, http=http, clock=SystemClock())
+        try:
+            await _open_backends(stack, services)
+        except StoreError as error:
+            log.error("Cannot open the database: %s", error)
+            return 2
         bot = PikaBot(services)
-        services.bot = bot  # type: ignore[attr-defined]
+        services.attach_bot(bot)
 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -50,9 +58,13 @@ async def run_bot(settings: Settings) -> int:
 
 async def _open_backends(stack: contextlib.AsyncExitStack, services: Services) -> None:
     """Open the database and the Pika provider; each closes when the stack unwinds."""
-    from bot.pika.factory import open_provider
-
-    services.pika = await stack.enter_async_context(open_provider(services.settings, services.http))
+    settings = services.settings
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    database = await open_database(settings.database_path, clock=services.clock)
+    stack.push_async_callback(database.close)
+    services.quota = QuotaEngine(database, QuotaDefaults.from_settings(settings))
+    services.store = JobStore(database, services.quota)
+    services.pika = await stack.enter_async_context(open_provider(settings, services.http))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.command_sync import SyncState, sync_if_changed
 from bot.errors import ShuttingDown
 from bot.extensions import EXTENSIONS
+from bot.ui.buttons import DYNAMIC_ITEMS
 from bot.ui.errors import report_interaction_error
 
 if TYPE_CHECKING:
@@ -71,13 +72,15 @@ class PikaBot(commands.Bot):
         for item in self.dynamic_items():
             self.add_dynamic_items(item)
         await sync_if_changed(self.tree, self._sync_state, self.sync_key)
+        await self.services.engine.start()
+
+    async def close(self) -> None:
+        self.shutting_down = True
+        await self.services.engine.stop()
+        await super().close()
 
     def dynamic_items(self) -> list[Any]:
         """Persistent button types to register, so buttons work after any restart."""
-        try:
-            from bot.ui.buttons import DYNAMIC_ITEMS
-        except ImportError:
-            return []
         return list(DYNAMIC_ITEMS)
 
     async def sync_commands(self) -> int:
@@ -86,13 +89,16 @@ class PikaBot(commands.Bot):
         return len(self.tree.get_commands())
 
     async def on_ready(self) -> None:
-        log.info("Logged in as %s (%s) in %d guilds", self.user, self.user and self.user.id,
-                 len(self.guilds))
+        log.info(
+            "Logged in as %s (%s) in %d guilds",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+        )
 
     async def begin_shutdown(self) -> None:
         """Stop taking commands, let the work in progress settle, then disconnect."""
         if self.shutting_down:
             return
-        self.shutting_down = True
         log.info("Shutting down: no new commands are taken")
         await self.close()

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    discord_token: SecretStr = Field(description="The bot's token from the Discord developer portal.")
+    discord_token: SecretStr = Field(
+        description="The bot's token from the Discord developer portal."
+    )
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
 
@@ -61,6 +63,7 @@ class Settings(BaseSettings):
     quota_max_in_flight_guild: int = Field(10, ge=1)
 
     progress_edit_interval_seconds: float = Field(3.0, ge=0)
+    poll_interval_seconds: float = Field(3.0, gt=0)
     job_deadline_minutes: float = Field(30.0, gt=0)
 
     extra_extensions: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -1,3 +1,9 @@
 """The cogs the bot loads, in one place."""
 
-EXTENSIONS: tuple[str, ...] = ("cogs.owner",)
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.create",
+    "cogs.edit",
+    "cogs.account",
+    "cogs.admin",
+    "cogs.owner",
+)

@@ -18,7 +18,9 @@ class Owner(commands.Cog):
     def __init__(self, bot: PikaBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="sync", description="Bot owner: push the slash commands to Discord now")
+    @app_commands.command(
+        name="sync", description="Bot owner: push the slash commands to Discord now"
+    )
     async def sync(self, interaction: discord.Interaction) -> None:
         if not await self.bot.is_owner(interaction.user):
             raise NotAllowed("Only the bot's owner can sync its commands.")

@@ -18,13 +18,17 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_provider(settings: Settings, session: aiohttp.ClientSession) -> AsyncIterator[PikaProvider]:
+async def open_provider(
+    settings: Settings, session: aiohttp.ClientSession
+) -> AsyncIterator[PikaProvider]:
     """Yield the provider for ``PIKA_PROVIDER``; the simulator lives as long as the context."""
     key = settings.pika_api_key.get_secret_value() if settings.pika_api_key else None
     if settings.pika_provider is ProviderName.SIMULATOR:
         from bot.pika.simulator import Simulator, SimulatorConfig
 
-        simulator = Simulator(SimulatorConfig(job_seconds=settings.simulator_job_seconds, api_key=key))
+        simulator = Simulator(
+            SimulatorConfig(job_seconds=settings.simulator_job_seconds, api_key=key)
+        )
         await simulator.start(host="127.0.0.1", port=0)
         log.info("Started the built-in Pika simulator at %s", simulator.base_url)
         try:
@@ -36,6 +40,10 @@ async def open_provider(settings: Settings, session: aiohttp.ClientSession) -> A
         return
     assert settings.pika_api_base is not None  # settings validation guarantees it
     if settings.pika_provider is ProviderName.WEBBOT:
-        yield WebbotProvider(session, settings.pika_api_base, key, timeout=settings.pika_timeout_seconds)
+        yield WebbotProvider(
+            session, settings.pika_api_base, key, timeout=settings.pika_timeout_seconds
+        )
     else:
-        yield FeedProvider(session, settings.pika_api_base, key, timeout=settings.pika_timeout_seconds)
+        yield FeedProvider(
+            session, settings.pika_api_base, key, timeout=settings.pika_timeout_seconds
+        )

@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.pika.errors import PikaError
+from bot.store import InvalidSettingError, QuotaExceeded, QuotaReason
 
 log = logging.getLogger(__name__)
 
@@ -17,17 +18,43 @@ def user_message_for(error: BaseException) -> str | None:
     """Return the sentence for an expected error, or None when it is a bug."""
     if isinstance(error, discord.app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, discord.app_commands.CheckFailure) and isinstance(
+        error.__cause__, UserFacingError
+    ):
+        error = error.__cause__
+    if isinstance(error, QuotaExceeded):
+        if error.resets_at is None:
+            return error.message
+        stamp = int(error.resets_at.timestamp())
+        who = (
+            "The server's budget resets"
+            if error.reason is QuotaReason.GUILD_BUDGET
+            else ("Your credits reset")
+        )
+        return f"{error.message} {who} <t:{stamp}:R>. Nothing was charged."
     if isinstance(error, UserFacingError):
         return error.message
-    if isinstance(error, PikaError):
+    if isinstance(error, InvalidSettingError):
         return str(error)
+    if isinstance(error, PikaError):
+        return as_sentence(str(error))
     if isinstance(error, discord.app_commands.MissingPermissions):
         return "You need the Manage Server permission for this."
     if isinstance(error, discord.app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, discord.app_commands.TransformerError):
-        return f"That value can't be used for {error.transformer.type.name.lower()}: {error.value!r}."
+        kind = error.transformer.type.name.lower()
+        return f"That value can't be used for {kind}: {error.value!r}."
     return None
+
+
+def as_sentence(text: str) -> str:
+    """Validation messages are clauses ("motion must be..."); show them as sentences."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:

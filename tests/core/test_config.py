@@ -26,7 +26,7 @@ def test_defaults_need_only_a_token(monkeypatch):
 
 
 def test_missing_token_names_the_variable():
-    with pytest.raises(SettingsError, match="^DISCORD_TOKEN is required$"):
+    with pytest.raises(SettingsError, match=r"^DISCORD_TOKEN is required$"):
         load_settings()
 
 
@@ -70,7 +70,10 @@ def test_start_without_token_is_one_clear_line_and_no_traceback(tmp_path):
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2])},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2]),
+        },
         timeout=60,
     )
     assert result.returncode == 2

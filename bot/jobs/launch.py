@@ -1,0 +1,178 @@
+"""Start a job from a slash command or a button: check, hold and store, answer, submit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import BadInput, NotAllowed
+from bot.jobs.outlet import MessageTarget
+from bot.pika.requests import PikaRequest, parse_request
+from bot.pika.validation import check_supported
+from bot.store import NewJob
+from bot.ui import render
+
+if TYPE_CHECKING:
+    from bot.client import PikaBot
+
+log = logging.getLogger(__name__)
+
+INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
+
+
+class Launcher:
+    """The one path every new job takes, whatever started it."""
+
+    def __init__(self, bot: PikaBot) -> None:
+        self.bot = bot
+
+    @property
+    def _services(self) -> Any:
+        return self.bot.services
+
+    async def _member_context(self, interaction: discord.Interaction) -> tuple[list[int], bool]:
+        if interaction.guild_id is None:
+            raise BadInput("Videos are made in servers, not in direct messages.")
+        roles = [role.id for role in getattr(interaction.user, "roles", [])]
+        exempt = await self.bot.is_owner(interaction.user)
+        return roles, exempt
+
+    async def _hold(
+        self,
+        interaction: discord.Interaction,
+        request: PikaRequest,
+        *,
+        parent_job_id: int | None,
+        with_token: bool,
+    ) -> Any:
+        check_supported(self._services.pika.capabilities, request)
+        roles, exempt = await self._member_context(interaction)
+        now = self._services.clock.now()
+        new_job = NewJob(
+            owner_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            operation=request.operation,
+            request_json=request.model_dump_json(),
+            provider=self._services.pika.name,
+            interaction_app_id=interaction.application_id if with_token else None,
+            interaction_token=interaction.token if with_token else None,
+            token_expires_at=now + INTERACTION_TOKEN_LIFETIME if with_token else None,
+            parent_job_id=parent_job_id,
+        )
+        return await self._services.store.create_job(new_job, roles=roles, exempt=exempt)
+
+    async def from_command(
+        self,
+        interaction: discord.Interaction,
+        request: PikaRequest,
+        *,
+        parent_job_id: int | None = None,
+    ) -> None:
+        """Hold the credits, show progress as the command's reply, and submit."""
+        record = await self._hold(
+            interaction, request, parent_job_id=parent_job_id, with_token=True
+        )
+        engine = self._services.engine
+        try:
+            await interaction.response.send_message(
+                embed=render.progress_embed(engine.view(record))
+            )
+            message = await interaction.original_response()
+        except discord.HTTPException:
+            log.warning("Job %s: could not answer the interaction; releasing", record.id)
+            await self._services.store.finish_failed(record.id, error="Discord lost the command.")
+            raise
+        await self._services.store.set_progress_message(record.id, message.id, kind="interaction")
+        record = await self._services.store.get_job(record.id)
+        log.info(
+            "Job %s: %s for user %s in guild %s",
+            record.id,
+            request.operation.value,
+            interaction.user.id,
+            interaction.guild_id,
+        )
+        await engine.submit(record)
+
+    async def from_button(
+        self, interaction: discord.Interaction, request: PikaRequest, *, parent: Any
+    ) -> None:
+        """Start a follow-up job as a reply to the result whose button was pressed."""
+        record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=False)
+        engine = self._services.engine
+        if not interaction.response.is_done():
+            await interaction.response.defer()
+        posted = await engine.outlet.post(
+            MessageTarget(record.channel_id, None, "channel", None, None, None),
+            content=f"<@{interaction.user.id}> started this from job #{parent.id}.",
+            embed=render.progress_embed(engine.view(record)),
+            reply_to=interaction.message.id if interaction.message else None,
+        )
+        await self._services.store.set_progress_message(
+            record.id, posted.message_id, kind="channel"
+        )
+        record = await self._services.store.get_job(record.id)
+        await engine.submit(record)
+
+    async def own_finished_job(self, interaction: discord.Interaction, job_text: str) -> Any:
+        """Find the user's finished job from the `job` option (an id, maybe with a label)."""
+        digits = job_text.strip().lstrip("#").split(" ", 1)[0]
+        if not digits.isdigit():
+            raise BadInput("`job` must be one of your job numbers; pick one from the list.")
+        record = await self._services.store.get_job(int(digits))
+        if record is None or record.guild_id != interaction.guild_id:
+            raise BadInput(f"There is no job #{digits} in this server.")
+        if record.owner_id != interaction.user.id:
+            raise NotAllowed(f"Job #{digits} isn't yours; use one of your own jobs.")
+        if record.status != "succeeded" or not record.result_url:
+            raise BadInput(f"Job #{digits} hasn't finished with a video yet.")
+        return record
+
+    async def source_video(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment | None,
+        job: str | None,
+    ) -> tuple[str, Any | None]:
+        """Resolve exactly one of `video` and `job` into a video URL (and the earlier job)."""
+        from bot.ui.inputs import VIDEO, attachment_url
+
+        if (video is None) == (job is None):
+            raise BadInput(
+                "Give either `video` (an MP4 file) or `job` (one of your videos), "
+                "not both and not neither."
+            )
+        if video is not None:
+            return attachment_url(video, VIDEO, "video"), None
+        assert job is not None
+        record = await self.own_finished_job(interaction, job)
+        return record.result_url, record
+
+    async def job_choices(
+        self,
+        interaction: discord.Interaction,
+        current: str,
+    ) -> list[discord.app_commands.Choice[str]]:
+        """Autocomplete for `job`: the user's finished videos, newest first."""
+        if interaction.guild_id is None:
+            return []
+        records = await self._services.store.search_jobs(
+            interaction.guild_id, interaction.user.id, current, limit=25, finished_only=True
+        )
+        return [
+            discord.app_commands.Choice(name=job_label(record), value=str(record.id))
+            for record in records
+            if record.status == "succeeded"
+        ]
+
+
+def job_label(record: Any) -> str:
+    """``#12 · Generate · a cat surfing`` within Discord's 100 characters."""
+    prompt = getattr(parse_request(record.request_json), "prompt", "") or ""
+    label = f"#{record.id} · {render.OPERATION_LABELS.get(record.operation, record.operation)}"
+    if prompt:
+        label += f" · {prompt}"
+    return label if len(label) <= 100 else label[:99] + "…"

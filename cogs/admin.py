@@ -1,0 +1,207 @@
+"""/admin: what the server's staff control (Manage Server only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import QuotaPeriod
+from bot.errors import NotAllowed
+from bot.pika.job import Operation
+from bot.store import SubjectKind
+from bot.ui import render
+
+if TYPE_CHECKING:
+    from bot.client import PikaBot
+
+Credits = app_commands.Range[int, 0, 1_000_000]
+PERIODS = [app_commands.Choice(name=p.value, value=p.value) for p in QuotaPeriod]
+OPERATIONS = [
+    app_commands.Choice(name=render.OPERATION_LABELS[op.value], value=op.value) for op in Operation
+]
+
+
+def _credits(count: int | None) -> str:
+    if count is None:
+        return "the default"
+    return f"{count} credit" if count == 1 else f"{count} credits"
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Admin(
+    commands.GroupCog,
+    group_name="admin",
+    group_description="Server staff: credits, limits and usage",
+):
+    allowance = app_commands.Group(name="allowance", description="Credits members get per period")
+    unlimited = app_commands.Group(name="unlimited", description="Members or roles without limits")
+
+    def __init__(self, bot: PikaBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @property
+    def quota(self) -> Any:
+        return self.bot.services.quota
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise NotAllowed("Use /admin in a server.")
+        if not interaction.permissions.manage_guild and not await self.bot.is_owner(
+            interaction.user
+        ):
+            raise NotAllowed("You need the Manage Server permission to use /admin.")
+        return True
+
+    async def _done(self, interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(f"✅ {text}", ephemeral=True)
+
+    @app_commands.command(name="cost", description="What an operation costs in credits")
+    @app_commands.choices(operation=OPERATIONS)
+    async def cost(
+        self, interaction: discord.Interaction, operation: str, credits: Credits
+    ) -> None:
+        await self.quota.set_cost(interaction.guild_id, Operation(operation), credits)
+        await self._done(
+            interaction, f"{render.OPERATION_LABELS[operation]} now costs {_credits(credits)}."
+        )
+
+    @allowance.command(name="guild", description="Credits every member gets per period")
+    @app_commands.choices(period=PERIODS)
+    async def allowance_guild(
+        self, interaction: discord.Interaction, credits: Credits, period: str | None = None
+    ) -> None:
+        await self.quota.set_guild_allowance(
+            interaction.guild_id, credits, QuotaPeriod(period) if period else None
+        )
+        settings = await self.quota.guild_settings(interaction.guild_id)
+        await self._done(
+            interaction, f"Members get {_credits(credits)} per {settings.period.value}."
+        )
+
+    @allowance.command(
+        name="role",
+        description="Credits for members with a role (the most generous of their roles applies)",
+    )
+    @app_commands.describe(credits="Leave out to remove the role's allowance")
+    async def allowance_role(
+        self, interaction: discord.Interaction, role: discord.Role, credits: Credits | None = None
+    ) -> None:
+        await self.quota.set_role_allowance(interaction.guild_id, role.id, credits)
+        await self._done(interaction, f"{role.mention} gets {_credits(credits)} per period.")
+
+    @allowance.command(name="user", description="Credits for one member, whatever their roles")
+    @app_commands.describe(credits="Leave out to remove the member's override")
+    async def allowance_user(
+        self, interaction: discord.Interaction, user: discord.User, credits: Credits | None = None
+    ) -> None:
+        await self.quota.set_user_allowance(interaction.guild_id, user.id, credits)
+        await self._done(interaction, f"{user.mention} gets {_credits(credits)} per period.")
+
+    @unlimited.command(name="role", description="Let a role make videos without limits")
+    async def unlimited_role(
+        self, interaction: discord.Interaction, role: discord.Role, enabled: bool
+    ) -> None:
+        await self.quota.set_unlimited(interaction.guild_id, role.id, SubjectKind.ROLE, enabled)
+        await self._done(
+            interaction, f"{role.mention} is {'now' if enabled else 'no longer'} unlimited."
+        )
+
+    @unlimited.command(name="user", description="Let a member make videos without limits")
+    async def unlimited_user(
+        self, interaction: discord.Interaction, user: discord.User, enabled: bool
+    ) -> None:
+        await self.quota.set_unlimited(interaction.guild_id, user.id, SubjectKind.USER, enabled)
+        await self._done(
+            interaction, f"{user.mention} is {'now' if enabled else 'no longer'} unlimited."
+        )
+
+    @app_commands.command(
+        name="grant", description="Give a member one-off credits that don't expire"
+    )
+    async def grant(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User,
+        credits: app_commands.Range[int, 1, 1_000_000],
+        reason: str | None = None,
+    ) -> None:
+        await self.quota.grant(
+            interaction.guild_id, user.id, credits, actor_id=interaction.user.id, reason=reason
+        )
+        await self._done(interaction, f"Granted {_credits(credits)} to {user.mention}.")
+
+    @app_commands.command(name="budget", description="Cap what the whole server spends per period")
+    @app_commands.describe(credits="Leave out to remove the cap")
+    async def budget(
+        self, interaction: discord.Interaction, credits: Credits | None = None
+    ) -> None:
+        await self.quota.set_guild_budget(interaction.guild_id, credits)
+        text = (
+            "The server has no budget cap."
+            if credits is None
+            else (f"The server may spend {_credits(credits)} per period.")
+        )
+        await self._done(interaction, text)
+
+    @app_commands.command(
+        name="concurrency", description="How many videos may be in the making at once"
+    )
+    async def concurrency(
+        self,
+        interaction: discord.Interaction,
+        per_user: app_commands.Range[int, 1, 100] | None = None,
+        per_server: app_commands.Range[int, 1, 1000] | None = None,
+    ) -> None:
+        await self.quota.set_concurrency(interaction.guild_id, per_user, per_server)
+        settings = await self.quota.guild_settings(interaction.guild_id)
+        await self._done(
+            interaction,
+            f"At most {settings.max_in_flight_user} per member and "
+            f"{settings.max_in_flight_guild} for the server.",
+        )
+
+    @app_commands.command(
+        name="timezone", description="When periods roll over (an IANA time zone, e.g. Europe/Paris)"
+    )
+    async def timezone(self, interaction: discord.Interaction, zone: str | None = None) -> None:
+        await self.quota.set_timezone(interaction.guild_id, zone)
+        await self._done(interaction, f"Periods roll over at midnight {zone or 'UTC'}.")
+
+    @app_commands.command(name="buttons", description="Who may press the buttons on a result")
+    @app_commands.describe(anyone="Let anyone press them (the presser pays)")
+    async def buttons(self, interaction: discord.Interaction, anyone: bool) -> None:
+        await self.quota.set_anyone_can_press(interaction.guild_id, anyone)
+        await self._done(
+            interaction,
+            "Anyone may now press result buttons (the presser pays)."
+            if anyone
+            else "Only a video's owner may press its buttons.",
+        )
+
+    @app_commands.command(name="usage", description="Credits spent per member this period")
+    async def usage(self, interaction: discord.Interaction) -> None:
+        rows = await self.quota.usage_report(interaction.guild_id)
+        spend = await self.quota.guild_spend(interaction.guild_id)
+        settings = await self.quota.guild_settings(interaction.guild_id)
+        lines = [
+            f"<@{row.user_id}>: {row.charged} charged, {row.held} held · {row.jobs} jobs "
+            f"({row.succeeded} ok, {row.failed} failed)"
+            for row in rows[:30]
+        ]
+        embed = discord.Embed(
+            title=f"Usage this {settings.period.value}",
+            colour=render.COLOUR_WORKING,
+            description="\n".join(lines) or "Nobody has made a video yet.",
+        )
+        budget = "no cap" if settings.budget is None else f"of {settings.budget}"
+        embed.set_footer(text=f"Server total: {spend.spent} credits ({budget})")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: PikaBot) -> None:
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,235 @@
+"""Commands that make a new video: /generate, /pikaffect, /ingredients, /additions, /swap."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import BadInput
+from bot.pika.job import Operation
+from bot.pika.requests import (
+    AdditionsRequest,
+    GenerateRequest,
+    IngredientsRequest,
+    PikaffectRequest,
+    SwapRequest,
+)
+from bot.ui.inputs import IMAGE, VIDEO, attachment_url
+from cogs import _choices as choices
+from cogs._options import drop_unset, generation_options
+from cogs._provider import hide_unsupported
+
+if TYPE_CHECKING:
+    from bot.client import PikaBot
+
+Fps = app_commands.Range[int, 1, 24]
+Motion = app_commands.Range[int, 1, 4]
+Guidance = app_commands.Range[int, 5, 25]
+Seed = app_commands.Range[int, 0, 2**32 - 1]
+
+
+class Create(commands.Cog):
+    def __init__(self, bot: PikaBot) -> None:
+        self.bot = bot
+
+    @property
+    def launcher(self):
+        return self.bot.services.launcher
+
+    @app_commands.command(description="Make a video from a prompt, an image or a video")
+    @app_commands.describe(
+        prompt="What the video shows",
+        image="Start from this image (PNG, JPEG, WebP or GIF)",
+        video="Start from this video (MP4; models 1.0 and 1.5)",
+        model="Pika model (default 1.0)",
+        aspect_ratio="Shape of the video (default 16:9)",
+        fps="Frames per second, 1 to 24 (default 24)",
+        motion="Strength of motion, 1 to 4 (default 1)",
+        guidance="How closely to follow the prompt, 5 to 25 (default 12)",
+        negative_prompt="What the video should not show",
+        seed="Seed for a repeatable result",
+        camera_zoom="Zoom the camera",
+        camera_pan="Pan the camera",
+        camera_tilt="Tilt the camera",
+        camera_rotate="Rotate the camera",
+        style="A look (model 1.0 only)",
+        sfx="Add sound effects (model 1.0 only)",
+    )
+    @app_commands.choices(
+        model=choices.MODELS,
+        aspect_ratio=choices.ASPECT_RATIOS,
+        camera_zoom=choices.ZOOM,
+        camera_pan=choices.PAN,
+        camera_tilt=choices.TILT,
+        camera_rotate=choices.ROTATE,
+        style=choices.STYLES,
+    )
+    async def generate(
+        self,
+        interaction: discord.Interaction,
+        prompt: str | None = None,
+        image: discord.Attachment | None = None,
+        video: discord.Attachment | None = None,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        fps: Fps | None = None,
+        motion: Motion | None = None,
+        guidance: Guidance | None = None,
+        negative_prompt: str | None = None,
+        seed: Seed | None = None,
+        camera_zoom: str | None = None,
+        camera_pan: str | None = None,
+        camera_tilt: str | None = None,
+        camera_rotate: str | None = None,
+        style: str | None = None,
+        sfx: bool | None = None,
+    ) -> None:
+        if not (prompt or image or video):
+            raise BadInput("Give a `prompt`, an `image` or a `video` to start from.")
+        if model is None:
+            # The service's first model, so a feed user is never refused a model they didn't pick.
+            offered = self.bot.services.pika.capabilities.models.get(Operation.GENERATE)
+            model = offered[0] if offered else None
+        request = GenerateRequest.create(
+            **drop_unset(
+                prompt=prompt,
+                model=model,
+                style=style,
+                sfx=sfx,
+                image=attachment_url(image, IMAGE, "image") if image else None,
+                video=attachment_url(video, VIDEO, "video") if video else None,
+                options=generation_options(
+                    aspect_ratio=aspect_ratio,
+                    fps=fps,
+                    motion=motion,
+                    guidance=guidance,
+                    negative_prompt=negative_prompt,
+                    seed=seed,
+                    camera_zoom=camera_zoom,
+                    camera_pan=camera_pan,
+                    camera_tilt=camera_tilt,
+                    camera_rotate=camera_rotate,
+                ),
+            )
+        )
+        await self.launcher.from_command(interaction, request)
+
+    @app_commands.command(description="Apply a Pikaffect (Squish, Melt, Inflate...) to an image")
+    @app_commands.describe(
+        image="The image to bring to life",
+        effect="The effect",
+        prompt="Anything to add about the scene",
+    )
+    @app_commands.choices(effect=choices.PIKAFFECTS)
+    async def pikaffect(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        effect: str,
+        prompt: str | None = None,
+    ) -> None:
+        request = PikaffectRequest.create(
+            **drop_unset(
+                image=attachment_url(image, IMAGE, "image"), pikaffect=effect, prompt=prompt
+            )
+        )
+        await self.launcher.from_command(interaction, request)
+
+    @app_commands.command(description="Compose a scene from up to five images")
+    @app_commands.describe(
+        prompt="What happens in the scene",
+        image1="An ingredient image",
+        image2="Another ingredient image",
+        image3="Another ingredient image",
+        image4="Another ingredient image",
+        image5="Another ingredient image",
+        mode="precise keeps the images faithful; creative takes liberties",
+        model="Pika model (2.0 or newer)",
+        aspect_ratio="Shape of the video (default 16:9)",
+    )
+    @app_commands.choices(
+        mode=choices.INGREDIENT_MODES,
+        model=choices.INGREDIENT_MODELS,
+        aspect_ratio=choices.ASPECT_RATIOS,
+    )
+    async def ingredients(
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        image1: discord.Attachment,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        mode: str | None = None,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+    ) -> None:
+        images = [image1, image2, image3, image4, image5]
+        urls = tuple(
+            attachment_url(image, IMAGE, f"image{number}")
+            for number, image in enumerate(images, start=1)
+            if image is not None
+        )
+        request = IngredientsRequest.create(
+            **drop_unset(
+                prompt=prompt,
+                ingredients=urls,
+                ingredients_mode=mode,
+                model=model,
+                options=generation_options(aspect_ratio=aspect_ratio),
+            )
+        )
+        await self.launcher.from_command(interaction, request)
+
+    @app_commands.command(description="Pika Additions: add what an image shows into a video")
+    @app_commands.describe(
+        video="The video (MP4)",
+        image="What to add (an image)",
+        prompt="How to integrate it into the video",
+    )
+    async def additions(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment,
+        image: discord.Attachment,
+        prompt: str,
+    ) -> None:
+        request = AdditionsRequest.create(
+            video=attachment_url(video, VIDEO, "video"),
+            image=attachment_url(image, IMAGE, "image"),
+            prompt=prompt,
+        )
+        await self.launcher.from_command(interaction, request)
+
+    @app_commands.command(description="Pika Swap: replace something in a video")
+    @app_commands.describe(
+        video="The video (MP4)",
+        image="A reference image for the new thing",
+        swap="What to replace in the video",
+        prompt="What replaces it",
+    )
+    async def swap(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment,
+        image: discord.Attachment,
+        swap: str,
+        prompt: str,
+    ) -> None:
+        request = SwapRequest.create(
+            video=attachment_url(video, VIDEO, "video"),
+            image=attachment_url(image, IMAGE, "image"),
+            swap_prompt=swap,
+            prompt=prompt,
+        )
+        await self.launcher.from_command(interaction, request)
+
+
+async def setup(bot: PikaBot) -> None:
+    cog = Create(bot)
+    hide_unsupported(cog, bot)
+    await bot.add_cog(cog)

@@ -1,0 +1,296 @@
+"""Commands that change a video, given as `video` (a file) or `job` (an earlier result)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import BadInput
+from bot.pika.requests import (
+    EditRequest,
+    ExtendRequest,
+    InpaintRequest,
+    LipsyncRequest,
+    OutpaintRequest,
+    RepromptRequest,
+    UpscaleRequest,
+    parse_request,
+)
+from bot.ui.inputs import AUDIO, attachment_url
+from cogs import _choices as choices
+from cogs._options import drop_unset, generation_options
+from cogs._provider import hide_unsupported
+from cogs.create import Fps, Guidance, Motion, Seed
+
+if TYPE_CHECKING:
+    from bot.client import PikaBot
+
+Percent = app_commands.Range[float, 0, 100]
+Seconds = app_commands.Range[float, 0, 3600]
+VIDEO_HELP = "The video to change (MP4); or use `job`"
+JOB_HELP = "One of your finished videos; or attach `video`"
+
+
+def earlier_options(record: Any | None) -> dict[str, Any] | None:
+    """The options of the job a video came from, so a change keeps everything else."""
+    if record is None:
+        return None
+    options = getattr(parse_request(record.request_json), "options", None)
+    return options.model_dump(mode="json") if options is not None else None
+
+
+def earlier_prompt(record: Any | None) -> str | None:
+    if record is None:
+        return None
+    return getattr(parse_request(record.request_json), "prompt", None) or None
+
+
+class Edit(commands.Cog):
+    def __init__(self, bot: PikaBot) -> None:
+        self.bot = bot
+
+    @property
+    def launcher(self):
+        return self.bot.services.launcher
+
+    async def job_autocomplete(
+        self,
+        interaction: discord.Interaction,
+        current: str,
+    ) -> list[app_commands.Choice[str]]:
+        return await self.launcher.job_choices(interaction, current)
+
+    @app_commands.command(description="Make the people in a video speak an audio clip")
+    @app_commands.describe(
+        video=VIDEO_HELP,
+        job=JOB_HELP,
+        audio="The speech (WAV)",
+        start="Where the speech starts in the audio, in seconds (default 0)",
+        end="Where the speech ends, in seconds (default: the video's length)",
+    )
+    async def lipsync(
+        self,
+        interaction: discord.Interaction,
+        audio: discord.Attachment,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+        start: Seconds | None = None,
+        end: Seconds | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        start = start or 0.0
+        if end is None:
+            if record is None or not record.duration:
+                raise BadInput("Give `end`: where the speech ends, in seconds.")
+            end = start + record.duration
+        if record is not None and record.duration and end - start > record.duration:
+            raise BadInput(
+                f"The speech ({end - start:g}s) must fit in the video "
+                f"({record.duration:g}s): make `end` - `start` shorter."
+            )
+        request = LipsyncRequest.create(
+            video=source,
+            speech=attachment_url(audio, AUDIO, "audio"),
+            speech_start=start,
+            speech_end=end,
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    @app_commands.command(description="Redo a region of a video (values in percent of the frame)")
+    @app_commands.describe(
+        video=VIDEO_HELP,
+        job=JOB_HELP,
+        x="Left edge, 0-100",
+        y="Top edge, 0-100",
+        width="Width, 0-100",
+        height="Height, 0-100",
+        prompt="What the region should show",
+        style="A look",
+    )
+    @app_commands.choices(style=choices.STYLES)
+    async def inpaint(
+        self,
+        interaction: discord.Interaction,
+        x: Percent,
+        y: Percent,
+        width: Percent,
+        height: Percent,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+        prompt: str | None = None,
+        style: str | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        request = InpaintRequest.create(
+            **drop_unset(
+                video=source,
+                prompt=prompt if prompt is not None else earlier_prompt(record),
+                style=style,
+                area={"x": x, "y": y, "width": width, "height": height},
+                options=generation_options(base=earlier_options(record)),
+            )
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    @app_commands.command(description="Extend a video's canvas, possibly to a new shape")
+    @app_commands.describe(
+        video=VIDEO_HELP,
+        job=JOB_HELP,
+        aspect_ratio="The new shape",
+        x="Where the old video sits: left edge, 0-100",
+        y="Top edge, 0-100",
+        width="Width, 0-100",
+        height="Height, 0-100",
+        prompt="What the new space shows",
+    )
+    @app_commands.choices(aspect_ratio=choices.ASPECT_RATIOS)
+    async def outpaint(
+        self,
+        interaction: discord.Interaction,
+        aspect_ratio: str,
+        prompt: str,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+        x: Percent = 0.0,
+        y: Percent = 0.0,
+        width: Percent = 100.0,
+        height: Percent = 100.0,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        request = OutpaintRequest.create(
+            video=source,
+            prompt=prompt,
+            area={"x": x, "y": y, "width": width, "height": height},
+            options=generation_options(base=earlier_options(record), aspect_ratio=aspect_ratio),
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    @app_commands.command(description="Add 4 seconds to a video")
+    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt="What happens next")
+    async def extend(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+        prompt: str | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        request = ExtendRequest.create(
+            **drop_unset(
+                video=source,
+                prompt=prompt if prompt is not None else earlier_prompt(record),
+                options=generation_options(base=earlier_options(record)),
+            )
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    @app_commands.command(description="Make a video sharper, at a higher resolution")
+    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP)
+    async def upscale(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        await self.launcher.from_command(
+            interaction, UpscaleRequest.create(video=source), parent_job_id=_id(record)
+        )
+
+    @app_commands.command(description="Remake a video with a new prompt")
+    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt="The new prompt")
+    async def reprompt(
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        request = RepromptRequest.create(
+            video=source, prompt=prompt, options=generation_options(base=earlier_options(record))
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    @app_commands.command(description="Remake a video with new options")
+    @app_commands.describe(
+        video=VIDEO_HELP,
+        job=JOB_HELP,
+        prompt="The prompt (default: the old one)",
+        style="A look",
+        aspect_ratio="Shape of the video",
+        fps="Frames per second",
+        motion="Strength of motion, 1 to 4",
+        guidance="How closely to follow the prompt, 5 to 25",
+        negative_prompt="What the video should not show",
+        seed="Seed",
+        camera_zoom="Zoom the camera",
+        camera_pan="Pan the camera",
+        camera_tilt="Tilt the camera",
+        camera_rotate="Rotate the camera",
+    )
+    @app_commands.choices(
+        style=choices.STYLES,
+        aspect_ratio=choices.ASPECT_RATIOS,
+        camera_zoom=choices.ZOOM,
+        camera_pan=choices.PAN,
+        camera_tilt=choices.TILT,
+        camera_rotate=choices.ROTATE,
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        video: discord.Attachment | None = None,
+        job: str | None = None,
+        prompt: str | None = None,
+        style: str | None = None,
+        aspect_ratio: str | None = None,
+        fps: Fps | None = None,
+        motion: Motion | None = None,
+        guidance: Guidance | None = None,
+        negative_prompt: str | None = None,
+        seed: Seed | None = None,
+        camera_zoom: str | None = None,
+        camera_pan: str | None = None,
+        camera_tilt: str | None = None,
+        camera_rotate: str | None = None,
+    ) -> None:
+        source, record = await self.launcher.source_video(interaction, video, job)
+        request = EditRequest.create(
+            **drop_unset(
+                video=source,
+                prompt=prompt if prompt is not None else earlier_prompt(record),
+                style=style,
+                options=generation_options(
+                    base=earlier_options(record),
+                    aspect_ratio=aspect_ratio,
+                    fps=fps,
+                    motion=motion,
+                    guidance=guidance,
+                    negative_prompt=negative_prompt,
+                    seed=seed,
+                    camera_zoom=camera_zoom,
+                    camera_pan=camera_pan,
+                    camera_tilt=camera_tilt,
+                    camera_rotate=camera_rotate,
+                ),
+            )
+        )
+        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+
+    for _command in (lipsync, inpaint, outpaint, extend, upscale, reprompt, edit):
+        _command.autocomplete("job")(job_autocomplete)
+    del _command
+
+
+def _id(record: Any | None) -> int | None:
+    return record.id if record is not None else None
+
+
+async def setup(bot: PikaBot) -> None:
+    cog = Edit(bot)
+    hide_unsupported(cog, bot)
+    await bot.add_cog(cog)
