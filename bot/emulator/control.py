@@ -93,6 +93,7 @@ class ControlRoutes:
             ("GET", "/gateway", self.gateway),
             ("POST", "/gateway/drop", self.drop),
             ("POST", "/gateway/invalidate", self.invalidate),
+            ("POST", "/gateway/hold", self.hold),
             ("POST", "/reset", self.reset),
         ]
         return [web.route(method, p + path, _guard(handler)) for method, path, handler in table]
@@ -430,6 +431,12 @@ class ControlRoutes:
             raise ControlError(400, "mode is one of close, abort, reconnect")
         dropped = await self._state.gateway.drop(mode=mode, code=int(body.get("code", 4000)))
         return json_response({"dropped": dropped})
+
+    async def hold(self, request: web.Request) -> web.Response:
+        """Hold new gateway connections (``{hold: true}``) or let them in (``false``)."""
+        body = await _json(request)
+        self._state.gateway.hold(bool(body.get("hold", True)))
+        return json_response(self._state.gateway.summary())
 
     async def invalidate(self, request: web.Request) -> web.Response:
         """Invalidate every session (the bot must IDENTIFY again)."""

@@ -254,7 +254,10 @@ class EmulatorDriver:
         )
 
     async def wait_for_gateway(
-        self, predicate: Predicate, *, timeout: float = 10.0
+        self,
+        predicate: Predicate,
+        *,
+        timeout: float = 10.0,
     ) -> dict[str, Any]:
         """Wait until the gateway summary satisfies ``predicate``."""
         return await self.wait_for(self.gateway, predicate, timeout=timeout, what="gateway state")
@@ -311,6 +314,14 @@ class EmulatorDriver:
     async def drop_gateway(self, mode: str = "close", code: int = 4000) -> int:
         """Break the bot's gateway connections; return how many."""
         return (await self._call("POST", "/gateway/drop", {"mode": mode, "code": code}))["dropped"]
+
+    async def hold_gateway(self, hold: bool = True) -> None:
+        """Keep new gateway connections waiting (True) or let them in (False)."""
+        await self._call("POST", "/gateway/hold", {"hold": hold})
+
+    async def invalidate_sessions(self) -> int:
+        """Invalidate every gateway session; the bot has to IDENTIFY again."""
+        return (await self._call("POST", "/gateway/invalidate", {}))["invalidated"]
 
     async def reset(self, *, commands: bool = False) -> None:
         """Forget messages, interactions, requests, faults and the clock offset."""

@@ -23,7 +23,20 @@ log = logging.getLogger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
-PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
+GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 1, 1 << 9, 1 << 15
+PRIVILEGED_INTENTS = GUILD_MEMBERS | (1 << 8) | MESSAGE_CONTENT
+# The intent a session needs to receive an event at all (others are always sent).
+EVENT_INTENTS = {
+    "GUILD_CREATE": GUILDS,
+    "GUILD_ROLE_CREATE": GUILDS,
+    "CHANNEL_CREATE": GUILDS,
+    "GUILD_MEMBER_ADD": GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": GUILD_MEMBERS,
+    "MESSAGE_CREATE": GUILD_MESSAGES,
+    "MESSAGE_UPDATE": GUILD_MESSAGES,
+    "MESSAGE_DELETE": GUILD_MESSAGES,
+}
+_CONTENT_FIELDS = ("content", "embeds", "attachments", "components")
 # Close codes after which Discord forgets the session.
 _FINAL_CLOSES = {1000, 1001}
 
@@ -122,6 +135,10 @@ class Gateway:
         self.connections: list[dict[str, Any]] = []
         self._live: set[Connection] = set()
         self.ready = asyncio.Event()
+        # Cleared by the control API to hold new connections at the door, so a test can
+        # make events pile up for a disconnected session deterministically.
+        self.accepting = asyncio.Event()
+        self.accepting.set()
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -143,12 +160,25 @@ class Gateway:
             found.append(session)
         return found
 
-    def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send an event to every live session; return how many got it."""
-        sessions = self.alive()
-        for session in sessions:
-            session.dispatch(event, data)
-        return len(sessions)
+    def dispatch(self, event: str, data: dict[str, Any], *, content_of_others: bool = False) -> int:
+        """Send an event to every live session whose intents ask for it; return how many.
+
+        ``content_of_others`` marks a message written by somebody else: sessions without
+        the MESSAGE_CONTENT intent get it with content, embeds, files and components empty.
+        """
+        sent = 0
+        needed = EVENT_INTENTS.get(event, 0)
+        for session in self.alive():
+            if needed and not session.intents & needed:
+                continue
+            if content_of_others and not session.intents & MESSAGE_CONTENT:
+                session.dispatch(
+                    event, {**data, **{k: "" if k == "content" else [] for k in _CONTENT_FIELDS}}
+                )
+            else:
+                session.dispatch(event, data)
+            sent += 1
+        return sent
 
     def dispatch_interaction(self, data: dict[str, Any]) -> bool:
         """Send INTERACTION_CREATE to the one session Discord would pick: the latest."""
@@ -187,8 +217,16 @@ class Gateway:
                 count += 1
         return count
 
+    def hold(self, held: bool) -> None:
+        """Hold new connections (True) until released (False)."""
+        if held:
+            self.accepting.clear()
+        else:
+            self.accepting.set()
+
     async def close_all(self) -> None:
         """Close every connection, for shutdown."""
+        self.accepting.set()
         for connection in list(self._live):
             with contextlib.suppress(Exception):
                 await connection.close(1001)
@@ -197,6 +235,7 @@ class Gateway:
         """Return sessions and connection history for the control API."""
         return {
             "primary": self.primary.id if self.primary else None,
+            "holding": not self.accepting.is_set(),
             "sessions": [
                 {
                     "session_id": s.id,
@@ -216,6 +255,7 @@ class Gateway:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Serve one gateway websocket connection."""
+        await self.accepting.wait()
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
         connection = Connection(ws, request, request.query.get("compress"))

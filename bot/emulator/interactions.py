@@ -69,6 +69,7 @@ class Interaction:
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the bot's first callback arrived, accepted or refused.
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def age(self, clock: Clock) -> float:

@@ -102,7 +102,8 @@ class EmulatorState:
             data["member"] = self.world.member_json(
                 guild, guild.members[message.author_id], with_user=False
             )
-        self.gateway.dispatch(event, data)
+        foreign = message.author_id != self.world.bot_user.id
+        self.gateway.dispatch(event, data, content_of_others=foreign)
 
     def log_request(
         self, method: str, template: str | None, path: str, status: int, query: str

@@ -77,6 +77,8 @@ class InteractionRoutes:
             interaction.record_error(
                 "POST " + CALLBACK_ROUTE, exc.status, exc.code, exc.message, state.clock
             )
+            # Whoever waits for the bot's answer (autocomplete) learns it failed.
+            interaction.answered.set()
             raise
         if truthy(request.query.get("with_response")):
             return json_response(body)

@@ -44,11 +44,17 @@ async def driver(emulator: Emulator) -> AsyncIterator[EmulatorDriver]:
         yield drv
 
 
+def _intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.message_content = True
+    return intents
+
+
 def make_bot() -> commands.Bot:
     """Return a plain discord.py bot that does not wait long for guilds at startup."""
     return commands.Bot(
         command_prefix="!",
-        intents=discord.Intents.default(),
+        intents=_intents(),
         guild_ready_timeout=0.05,
         help_command=None,
     )
@@ -58,6 +64,12 @@ def make_bot() -> commands.Bot:
 def bot_factory() -> Callable[[], commands.Bot]:
     """Return the factory of test bots."""
     return make_bot
+
+
+async def channel_id(driver: EmulatorDriver, name: str) -> int:
+    """Return the id of the channel called ``name`` in the first guild."""
+    world = await driver.world()
+    return int(next(c["id"] for c in world["guilds"][0]["channels"] if c["name"] == name))
 
 
 @contextlib.asynccontextmanager
