@@ -175,3 +175,18 @@ async def test_cli_serves_the_feed_example_and_exits_cleanly(
 def test_cli_refuses_bad_faults(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--faults", '{"status_500": {"rate": 3}}']) == 2
     assert "invalid --faults" in capsys.readouterr().err
+
+
+async def test_a_stopped_simulator_can_start_again(session: aiohttp.ClientSession) -> None:
+    sim = Simulator(SimulatorConfig(job_seconds=0.05))
+    for _ in range(2):
+        await sim.start()
+        try:
+            async with session.post(f"{sim.feed_base}/pika/generate", json=FEED_EXAMPLE) as reply:
+                job_id = (await reply.json())["id"]
+            done = await poll(
+                session, "GET", f"{sim.feed_base}/pika/feed/{job_id}", until=feed_done
+            )
+            assert done["videos"][0]["status"] == "finished"
+        finally:
+            await sim.stop()

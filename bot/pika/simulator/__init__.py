@@ -61,8 +61,9 @@ method, path, query, headers without Authorization, json, text, time, scope),
 ``{"jobs": true}`` also forgets jobs).
 """
 
-from bot.pika.simulator.app import RecordedRequest, Simulator, WebhookDelivery
+from bot.pika.simulator.app import RecordedRequest, Simulator
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import FaultConfig
+from bot.pika.simulator.webhooks import WebhookDelivery
 
 __all__ = ["FaultConfig", "RecordedRequest", "Simulator", "SimulatorConfig", "WebhookDelivery"]

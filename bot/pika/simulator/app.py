@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import hmac
 import json
@@ -12,12 +11,11 @@ import random
 import re
 import shutil
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -27,12 +25,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.pika.simulator import shapes, sources, specs, validation
+from bot.pika.simulator import shapes, specs, validation
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
 from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
+from bot.pika.simulator.results import ResultMaker
 from bot.pika.simulator.validation import RequestRejectedError, Submission
-from bot.pika.simulator.video import RenderResult, RenderSpec, VideoInfo, render
+from bot.pika.simulator.webhooks import WebhookDelivery, WebhookNotifier
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +88,6 @@ class RecordedRequest:
         return asdict(self)
 
 
-@dataclass
-class WebhookDelivery:
-    """One webhook push, and how it went."""
-
-    job_id: str
-    url: str
-    status: int | None = None
-    error: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
 class Simulator:
     """A real HTTP server that behaves like the webbot and feed Pika services."""
 
@@ -120,13 +108,9 @@ class Simulator:
         self._base_url: str | None = None
         self._own_dir = self.config.output_dir is None
         self._dir: Path | None = None
-        self._renders: dict[str, asyncio.Task[RenderResult]] = {}
-        self._render_slots = asyncio.Semaphore(max(1, self.config.render_concurrency))
-        self._cancel_renders = threading.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._wake = asyncio.Event()
-        self._notifier: asyncio.Task[None] | None = None
-        self.app = self._build_app()
+        self._results: ResultMaker | None = None
+        self._notifier: WebhookNotifier | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -140,12 +124,9 @@ class Simulator:
             assert self.config.output_dir is not None
             self._dir = Path(self.config.output_dir)
             self._dir.mkdir(parents=True, exist_ok=True)
-        self._cancel_renders.clear()
-        # Made here, not in __init__, so they belong to the loop that runs the server.
-        self._wake = asyncio.Event()
-        self._render_slots = asyncio.Semaphore(max(1, self.config.render_concurrency))
         self._session = aiohttp.ClientSession()
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # A fresh application per start: aiohttp freezes one after it has served.
+        runner = web.AppRunner(self._build_app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         try:
@@ -160,7 +141,16 @@ class Simulator:
         if ":" in reachable:
             reachable = f"[{reachable}]"
         self._base_url = f"http://{reachable}:{bound_port}"
-        self._notifier = asyncio.create_task(self._notify_loop(), name="pika-simulator-webhooks")
+        self._results = ResultMaker(self.config, self._dir, self._session)
+        self._notifier = WebhookNotifier(
+            self.jobs,
+            self._clock,
+            self._session,
+            lambda job: shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url),
+            self.webhooks,
+            timeout=self.config.webhook_timeout,
+        )
+        self._notifier.start()
         log.info("Pika simulator serving at %s (webbot %s, feed %s)", self._base_url,
                  self.webbot_base, self.feed_base)  # fmt: skip
 
@@ -168,22 +158,22 @@ class Simulator:
         """Stop serving, finish or abandon background work, and remove temporary files."""
         if self._runner is None:
             return
-        self._cancel_renders.set()
-        tasks = [*self._tasks, *([self._notifier] if self._notifier else [])]
-        for task in tasks:
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        # Render threads cannot be interrupted, only told to stop at the next frame.
-        await asyncio.gather(*self._renders.values(), return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._notifier is not None:
+            await self._notifier.stop()
+            self._notifier = None
+        if self._results is not None:
+            await self._results.close()
+            self._results = None
         await self._runner.cleanup()
         self._runner = None
-        self._notifier = None
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self._own_dir and self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
-        self._renders.clear()
         log.info("Pika simulator stopped")
 
     async def __aenter__(self) -> Self:
@@ -521,109 +511,22 @@ class Simulator:
         log.info("job %s: %s %s accepted (%s)", job.id, job.dialect, submission.operation,
                  "will fail" if fails else "delayed" if delayed else "queued")  # fmt: skip
         if not fails:
-            self._spawn(self._prepare(job), name=f"pika-simulator-job-{job.id}")
-        self._wake.set()
+            task = asyncio.create_task(self._make_result(job), name=f"pika-simulator-{job.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._wake_notifier()
         return job
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _prepare(self, job: SimJob) -> None:
-        """Work out the job's result and render it; failures become the job's error."""
+    async def _make_result(self, job: SimJob) -> None:
+        assert self._results is not None
         try:
-            spec = await self._spec(job)
-            job.result = await self._render(spec)
-            log.info("job %s: rendered %s (%d bytes)", job.id, job.result.video.name,
-                     job.result.size)  # fmt: skip
-        except RequestRejectedError as error:
-            job.render_error = str(error)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job %s: render failed", job.id)
-            job.render_error = "The video could not be generated (render failed)"
+            await self._results.make(job)
         finally:
-            self._wake.set()
+            self._wake_notifier()
 
-    async def _spec(self, job: SimJob) -> RenderSpec:
-        submission = job.submission
-        info: VideoInfo | None = None
-        source_spec: RenderSpec | None = None
-        if job.source_job is not None and job.source_job.result is not None:
-            info = job.source_job.result.info
-            source_spec = job.source_job.result.spec
-        elif submission.source_video is not None:
-            assert self._session is not None and self._dir is not None
-            info = await sources.fetch_video_info(
-                self._session,
-                submission.source_video,
-                self._dir / "sources",
-                limit_seconds=self.config.download_timeout,
-                max_bytes=self.config.max_download_bytes,
-            )
-        return specs.spec_for(
-            submission,
-            job.seed,
-            video_seconds=self.config.video_seconds,
-            extend_seconds=self.config.extend_seconds,
-            large=self.config.large_video,
-            source=info,
-            source_spec=source_spec,
-        )
-
-    async def _render(self, spec: RenderSpec) -> RenderResult:
-        """Render ``spec`` once; jobs asking for the same spec share the file."""
-        task = self._renders.get(spec.key)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = asyncio.create_task(self._render_now(spec), name=f"pika-render-{spec.key}")
-            self._renders[spec.key] = task
-        return await asyncio.shield(task)
-
-    async def _render_now(self, spec: RenderSpec) -> RenderResult:
-        assert self._dir is not None
-        async with self._render_slots:
-            directory = self._dir / "results" / spec.key
-            return await asyncio.to_thread(render, spec, directory, self._cancel_renders)
-
-    # ------------------------------------------------------------ webhooks
-
-    async def _notify_loop(self) -> None:
-        """Push each finished job with a webhook once; one loop for all jobs."""
-        while True:
-            self._wake.clear()
-            now = self._clock()
-            next_due: float | None = None
-            for job in self.jobs:
-                if job.submission.webhook_url is None or job.webhook_sent:
-                    continue
-                state = job.state_at(now)
-                if state.terminal:
-                    job.webhook_sent = True
-                    self._spawn(self._push(job), name=f"pika-simulator-webhook-{job.id}")
-                    continue
-                # A job past its time waits for its render, which wakes this loop when done.
-                due = job.finish_time() if job.finish_time() > now else now + 1.0
-                next_due = due if next_due is None else min(next_due, due)
-            timeout = None if next_due is None else min(1.0, max(0.005, next_due - now))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-
-    async def _push(self, job: SimJob) -> None:
-        assert self._session is not None and job.submission.webhook_url is not None
-        url = job.submission.webhook_url
-        payload = shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url)
-        delivery = WebhookDelivery(job.id, url, payload=payload)
-        self.webhooks.append(delivery)
-        timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout)
-        try:
-            async with self._session.post(url, json=payload, timeout=timeout) as response:
-                delivery.status = response.status
-            log.info("job %s: webhook to %s answered %d", job.id, url, response.status)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            delivery.error = str(error) or type(error).__name__
-            log.warning("job %s: webhook to %s failed: %s", job.id, url, delivery.error)
+    def _wake_notifier(self) -> None:
+        if self._notifier is not None:
+            self._notifier.wake()
 
 
 def _error(
