@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -73,17 +74,25 @@ class Launcher:
         parent_job_id: int | None = None,
     ) -> None:
         """Hold the credits, show progress as the command's reply, and submit."""
-        record = await self._hold(
-            interaction, request, parent_job_id=parent_job_id, with_token=True
-        )
+        check_supported(self._services.pika.capabilities, request)
+        # Acknowledge first (Discord allows 3 s); the checks so far were instant and local.
+        await interaction.response.defer(thinking=True)
+        try:
+            record = await self._hold(
+                interaction, request, parent_job_id=parent_job_id, with_token=True
+            )
+        except Exception:
+            # A refusal is private: take back the public "thinking..." and answer ephemerally.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            raise
         engine = self._services.engine
         try:
-            await interaction.response.send_message(
+            message = await interaction.edit_original_response(
                 embed=render.progress_embed(engine.view(record))
             )
-            message = await interaction.original_response()
         except discord.HTTPException:
-            log.warning("Job %s: could not answer the interaction; releasing", record.id)
+            log.warning("Job %s: could not show the job; releasing its credits", record.id)
             await self._services.store.finish_failed(record.id, error="Discord lost the command.")
             raise
         await self._services.store.set_progress_message(record.id, message.id, kind="interaction")
