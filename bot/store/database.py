@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import aiosqlite
 
@@ -69,12 +70,19 @@ def split_statements(script: str) -> list[str]:
 class Database:
     """One connection to the bot's SQLite file, shared by every coroutine of the bot.
 
-    Every transaction is a plain function of a ``sqlite3.Connection`` that runs whole on the
+    A transaction is a plain function of a ``sqlite3.Connection`` that runs whole on the
     connection's worker thread: the thread's FIFO queue serialises them (it is the write lock),
-    a cancelled caller cannot leave a transaction half done, and a transaction costs one thread
-    hop instead of one per statement. Writes use ``BEGIN IMMEDIATE`` so that another connection
-    or process on the same file waits (up to the busy timeout) instead of racing a check.
+    a cancelled caller cannot leave one half done, and it costs one thread hop instead of one
+    per statement. Writes use ``BEGIN IMMEDIATE`` so that another connection or process on the
+    same file waits (up to the busy timeout) instead of racing a check.
+
+    Group commit: writes that arrive while another batch is on the thread are run together in
+    one transaction, each inside its own SAVEPOINT. A write that raises is rolled back to its
+    savepoint alone; the others commit together, and no caller hears of success before that
+    COMMIT. Each write stays atomic; only the cost of committing is shared.
     """
+
+    MAX_BATCH = 64
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, clock: Clock, schema_version: int
@@ -83,17 +91,34 @@ class Database:
         self.path = path
         self.clock = clock
         self.schema_version = schema_version
+        self._queued: list[_Write[Any]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in a ``BEGIN IMMEDIATE`` transaction, committing unless it raises."""
-        return await self._call(lambda raw: _in_transaction(raw, work, "BEGIN IMMEDIATE"))
+        """Run ``work`` atomically in a ``BEGIN IMMEDIATE`` transaction; raise what it raises.
+
+        ``work`` must not begin, commit or roll back itself. A caller cancelled before its
+        write started leaves nothing behind; once started, the write completes (and commits
+        unless it raises), as if only the answer had been lost.
+        """
+        if self._closed:
+            raise StoreError(f"the database at {self.path} is closed")
+        write: _Write[T] = _Write(work, asyncio.get_running_loop().create_future())
+        self._queued.append(write)
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name=f"sqlite writes {self.path}")
+        return await write.future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in a read transaction, so all its queries see one snapshot."""
         return await self._call(lambda raw: _in_transaction(raw, work, "BEGIN"))
 
     async def close(self) -> None:
-        """Let SQLite refresh its planner statistics, then close the connection."""
+        """Finish queued writes, let SQLite refresh its planner statistics, and close."""
+        self._closed = True
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
         try:
             await self._call(lambda raw: raw.execute("PRAGMA optimize"))
         except (StoreError, sqlite3.Error) as error:
@@ -106,6 +131,33 @@ class Database:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                batch = [w for w in self._queued[: self.MAX_BATCH] if not w.future.cancelled()]
+                del self._queued[: self.MAX_BATCH]
+                if not batch:
+                    continue
+                try:
+                    outcomes = await self._call(
+                        lambda raw, batch=batch: _run_batch(raw, [w.work for w in batch])
+                    )
+                except BaseException as error:
+                    # The batch as a whole failed (its COMMIT, or the connection): nothing
+                    # of it was written.
+                    for write in batch:
+                        _settle_future(write.future, error)
+                    if isinstance(error, asyncio.CancelledError):
+                        raise
+                    continue
+                for write, outcome in zip(batch, outcomes, strict=True):
+                    _settle_future(write.future, outcome)
+        finally:
+            self._flusher = None
+            for write in self._queued:
+                _settle_future(write.future, StoreError("the database writer stopped"))
+            self._queued.clear()
+
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = self._connection
         try:
@@ -117,6 +169,59 @@ class Database:
             if "closed" in str(error) or "no active connection" in str(error):
                 raise StoreError(f"the database at {self.path} is closed") from error
             raise
+
+
+@dataclass
+class _Write(Generic[T]):
+    work: Callable[[sqlite3.Connection], T]
+    future: asyncio.Future[T]
+
+
+class _Failed:
+    """A write of a batch that raised; it was rolled back to its savepoint."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _settle_future(future: asyncio.Future[Any], outcome: object) -> None:
+    if future.done():  # the caller was cancelled
+        return
+    if isinstance(outcome, _Failed):
+        future.set_exception(outcome.error)
+    elif isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def _run_batch(
+    raw: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]
+) -> list[Any]:
+    """Run each write in its own savepoint of one IMMEDIATE transaction, then commit."""
+    outcomes: list[Any] = []
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for work in works:
+            raw.execute("SAVEPOINT write")
+            try:
+                outcomes.append(work(raw))
+            except Exception as error:
+                if not raw.in_transaction:
+                    # SQLite abandoned the whole transaction (disk full, I/O error...): the
+                    # writes before this one are gone too, and the rest must not run alone.
+                    raise
+                raw.execute("ROLLBACK TO write")
+                outcomes.append(_Failed(error))
+            raw.execute("RELEASE write")
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _in_transaction(

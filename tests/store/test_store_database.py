@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -202,3 +203,65 @@ def test_split_statements_keeps_trigger_bodies_and_ignores_comment_semicolons() 
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
     with pytest.raises(StoreError, match="incomplete"):
         split_statements("CREATE TABLE t (x)\n")
+
+
+async def test_writes_committed_together_stay_atomic_one_by_one(db: Database) -> None:
+    def insert(operation: str, fail: bool = False) -> Callable[[sqlite3.Connection], str]:
+        def work(raw: sqlite3.Connection) -> str:
+            raw.execute(
+                "INSERT INTO guild_costs (guild_id, operation, credits) VALUES (1, ?, 1)",
+                (operation,),
+            )
+            if fail:
+                raise RuntimeError(f"{operation} changed its mind")
+            return operation
+
+        return work
+
+    # Queued in one go, these run as one batch: the failure must undo only its own insert.
+    results = await asyncio.gather(
+        db.write(insert("generate")),
+        db.write(insert("extend", fail=True)),
+        db.write(insert("swap")),
+        return_exceptions=True,
+    )
+
+    assert results[0] == "generate" and results[2] == "swap"
+    assert isinstance(results[1], RuntimeError)
+    rows = await db.read(lambda raw: raw.execute("SELECT operation FROM guild_costs").fetchall())
+    assert sorted(row[0] for row in rows) == ["generate", "swap"]
+
+
+async def test_a_write_that_loses_the_transaction_fails_its_whole_batch(db: Database) -> None:
+    def insert(raw: sqlite3.Connection) -> None:
+        raw.execute("INSERT INTO guild_costs (guild_id, operation, credits) VALUES (1, 'edit', 1)")
+
+    def abandon(raw: sqlite3.Connection) -> None:
+        raw.execute("ROLLBACK")  # as SQLite does by itself on a full disk
+        raise sqlite3.OperationalError("database or disk is full")
+
+    results = await asyncio.gather(
+        db.write(insert), db.write(abandon), db.write(insert), return_exceptions=True
+    )
+
+    # The first write was rolled back with the batch: it must not be reported as done.
+    assert all(isinstance(result, sqlite3.OperationalError) for result in results)
+    count = await db.read(lambda raw: raw.execute("SELECT COUNT(*) FROM guild_costs").fetchone())
+    assert count[0] == 0
+    await db.write(insert)  # the connection is usable again
+    count = await db.read(lambda raw: raw.execute("SELECT COUNT(*) FROM guild_costs").fetchone())
+    assert count[0] == 1
+
+
+async def test_a_write_cancelled_before_it_ran_leaves_nothing(db: Database) -> None:
+    def insert(raw: sqlite3.Connection) -> None:
+        raw.execute("INSERT INTO guild_costs (guild_id, operation, credits) VALUES (1, 'edit', 1)")
+
+    task = asyncio.create_task(db.write(insert))
+    await asyncio.sleep(0)  # let the task queue its write, not a wait for time to pass
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await db.write(lambda raw: None)  # the writer has run everything queued before this
+    count = await db.read(lambda raw: raw.execute("SELECT COUNT(*) FROM guild_costs").fetchone())
+    assert count[0] == 0
