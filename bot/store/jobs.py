@@ -176,10 +176,10 @@ class JobStore:
         }
         changes = {column: value for column, value in fields.items() if value is not None}
 
-        def work(raw: sqlite3.Connection) -> bool:
+        def work(raw: sqlite3.Connection) -> tuple[sqlite3.Row, HoldState | None]:
             row = _require_job(raw, job_id)
             if StoredStatus(row["status"]).finished:
-                return False
+                return row, None
             now = self._db.clock.now()
             values = {**changes, "status": new_status.value, "updated_at": encode_time(now)}
             if new_status.finished:
@@ -191,13 +191,20 @@ class JobStore:
             assignments = ", ".join(f"{column} = ?" for column in values)
             raw.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id))
             if new_status.finished:
-                _settle(raw, job_id, new_status, now)
-            return True
+                return row, _settle(raw, job_id, new_status, now)
+            return row, HoldState(row["hold_state"])
 
-        changed = await self._db.write(work)
-        if changed and new_status.finished:
-            log.info("Job %d %s%s", job_id, new_status.value, f": {error}" if error else "")
-        return changed
+        row, hold = await self._db.write(work)
+        if hold is None:
+            log.debug("Job %d already finished; ignored a %s report", job_id, new_status.value)
+            return False
+        if new_status.finished:
+            log.info(
+                "Job %d of user %d in guild %d %s, hold %s%s",
+                job_id, row["owner_id"], row["guild_id"], new_status.value, hold.value,
+                f": {error}" if error else "",
+            )  # fmt: skip
+        return True
 
     async def finish_succeeded(
         self,
@@ -366,7 +373,8 @@ class JobStore:
 
 def _require_job(raw: sqlite3.Connection, job_id: int) -> sqlite3.Row:
     row = raw.execute(
-        "SELECT status, provider_job_id, hold_state FROM jobs WHERE id = ?", (job_id,)
+        "SELECT owner_id, guild_id, status, provider_job_id, hold_state FROM jobs WHERE id = ?",
+        (job_id,),
     ).fetchone()
     if row is None:
         raise JobNotFoundError(job_id)

@@ -13,9 +13,10 @@ Rules (documented for admins in the same words):
   bot's owner.
 * Concurrency: at most N jobs in flight (held, not settled) per member and per guild; beyond
   that a request is refused, not queued.
-* Unlimited roles and users are not limited by allowance or budget, but concurrency limits
-  still apply to them. The bot's owner (``exempt=True``) is not limited at all. Both still
-  write every hold, charge and release to the ledger.
+* Unlimited roles and users are not limited by allowance or budget (unlimited wins over any
+  allowance or override), but concurrency limits still apply to them. The bot's owner
+  (``exempt=True``) is not limited at all. Both still write every hold, charge and release
+  to the ledger.
 * A job's cost is held when the job is stored (one transaction with the job row), charged
   when it succeeds and released when it fails; a released hold gives back allowance and
   grants alike. Usage counts against the period the job was made in.
