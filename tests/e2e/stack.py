@@ -1,0 +1,199 @@
+"""The whole world for end-to-end tests: emulator + simulator in-process, the real bot as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+
+from bot.emulator.config import EmulatorConfig
+from bot.emulator.driver import EmulatorDriver
+from bot.emulator.server import Emulator
+from bot.pika.simulator import Simulator, SimulatorConfig
+from bot.pika.simulator.video import RenderSpec, render
+from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
+from tests.e2e.bot_process import BotProcess
+
+PIKA_KEY = "sim-test-key"
+FAST_BOT = {
+    "POLL_INTERVAL_SECONDS": "0.2",
+    "PROGRESS_EDIT_INTERVAL_SECONDS": "0.25",
+    "PIKA_POLLS_PER_SECOND": "200",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class Media:
+    """Real files users attach: a PNG-compatible JPEG image, an MP4 video and a WAV clip."""
+
+    image: bytes
+    video: bytes
+    audio: bytes
+
+    def attach(self, kind: str, name: str | None = None) -> dict[str, Any]:
+        data = {"image": self.image, "video": self.video, "audio": self.audio}[kind]
+        filename = name or {"image": "photo.jpg", "video": "clip.mp4", "audio": "speech.wav"}[kind]
+        content_type = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/wav"}[kind]
+        import base64
+
+        return {"filename": filename, "content_type": content_type,
+                "data_base64": base64.b64encode(data).decode()}
+
+
+def make_media(directory: Path) -> Media:
+    result = render(RenderSpec(width=128, height=72, fps=12, seconds=2.0, content="fixture",
+                               seed=1), directory / "media")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x00\x00" * 8000)
+    return Media(image=result.poster.read_bytes(), video=result.video.read_bytes(),
+                 audio=buffer.getvalue())
+
+
+def decode_video(data: bytes) -> dict[str, Any]:
+    """Decode an MP4 fully; return what a viewer would notice."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return {"frames": frames, "width": stream.codec_context.width,
+                "height": stream.codec_context.height,
+                "seconds": float(stream.duration * stream.time_base) if stream.duration else None}
+
+
+@dataclass
+class Stack:
+    emulator: Emulator
+    simulator: Simulator
+    emu: EmulatorDriver
+    bot: BotProcess
+    database_path: Path
+    media: Media
+    dialect: str
+    _store: tuple[Any, JobStore, QuotaEngine] | None = field(default=None, repr=False)
+
+    # -- users ---------------------------------------------------------------------------
+
+    async def slash(self, user: str, command: str, options: dict[str, Any] | None = None,
+                    attachments: dict[str, Any] | None = None, channel: str = "general") -> str:
+        return await self.emu.slash(user, channel, command, options or {}, attachments or {})
+
+    async def answer_of(self, interaction_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        """The first message the bot produced for an interaction (ephemeral or not)."""
+        state = await self.emu.wait_for_interaction(
+            interaction_id, lambda i: bool(i.get("messages")) and _settled(i["messages"][0]),
+            timeout=timeout)
+        return state["messages"][0]
+
+    async def result_for(self, job_id: int, channel: str = "general",
+                         timeout: float = 30.0) -> dict[str, Any]:
+        """Wait for the posted result (or failure) message of a job."""
+        def is_result(message: dict[str, Any]) -> bool:
+            return any(_footer(embed) in (f"Pika job #{job_id} · result",
+                                          f"Pika job #{job_id} · failed")
+                       for embed in message.get("embeds", []))
+        return await self.emu.wait_for_message(channel, is_result, timeout=timeout)
+
+    async def results(self, channel: str = "general") -> list[dict[str, Any]]:
+        return [m for m in await self.emu.messages(channel)
+                if any(_footer(e).endswith(" · result") for e in m.get("embeds", []))]
+
+    # -- the database, read as an auditor would --------------------------------------------
+
+    async def store(self) -> tuple[JobStore, QuotaEngine]:
+        if self._store is None:
+            database = await open_database(self.database_path)
+            quota = QuotaEngine(database, QuotaDefaults())
+            self._store = (database, JobStore(database, quota), quota)
+        return self._store[1], self._store[2]
+
+    async def job_ids(self) -> list[int]:
+        store, _ = await self.store()
+        guild = await self.guild_id()
+        return [job.id for job in await store.recent_jobs(guild, None, limit=1000)]
+
+    async def wait_for_job(self, predicate: Callable[[Any], bool], timeout: float = 20.0) -> Any:
+        store, _ = await self.store()
+        guild = await self.guild_id()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for job in await store.recent_jobs(guild, None, limit=1000):
+                if predicate(job):
+                    return job
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no job matched within {timeout}s\n{self.bot.log_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+
+    async def guild_id(self) -> int:
+        world = await self.emu.world()
+        return int(world["guilds"][0]["id"])
+
+    async def user_id(self, name: str) -> int:
+        world = await self.emu.world()
+        return int(next(u["id"] for u in world["users"] if u["username"] == name))
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store[0].close()
+
+
+def _footer(embed: dict[str, Any]) -> str:
+    return (embed.get("footer") or {}).get("text", "")
+
+
+def _settled(message: dict[str, Any]) -> bool:
+    """A deferred "thinking..." message has not said anything yet."""
+    return not message.get("loading") and bool(message.get("content") or message.get("embeds"))
+
+
+def bot_env(emulator: Emulator, simulator: Simulator, database_path: Path, dialect: str,
+            **extra: str) -> dict[str, str]:
+    base = simulator.webbot_base if dialect == "webbot" else simulator.feed_base
+    return {
+        "DISCORD_TOKEN": emulator.token,
+        "DISCORD_API_BASE": emulator.api_base,
+        "DISCORD_GATEWAY_URL": emulator.gateway_url,
+        "PIKA_PROVIDER": dialect,
+        "PIKA_API_BASE": base,
+        "PIKA_API_KEY": PIKA_KEY,
+        "DATABASE_PATH": str(database_path),
+        **FAST_BOT,
+        **extra,
+    }
+
+
+async def start_stack(tmp_path: Path, *, dialect: str = "webbot", job_seconds: float = 1.2,
+                      bot_extra: dict[str, str] | None = None,
+                      emulator_config: EmulatorConfig | None = None,
+                      simulator_config: SimulatorConfig | None = None) -> Stack:
+    simulator = Simulator(simulator_config or SimulatorConfig(job_seconds=job_seconds,
+                                                              api_key=PIKA_KEY))
+    await simulator.start(host="127.0.0.1", port=0)
+    emulator = Emulator(emulator_config or EmulatorConfig())
+    await emulator.start(host="127.0.0.1", port=0)
+    driver = EmulatorDriver(emulator.base_url)
+    await driver.__aenter__()
+    database_path = tmp_path / "data" / "bot.sqlite3"
+    bot = BotProcess(bot_env(emulator, simulator, database_path, dialect, **(bot_extra or {})),
+                     tmp_path)
+    await bot.start()
+    await bot.wait_for_log("Logged in as", timeout=60)
+    return Stack(emulator, simulator, driver, bot, database_path, make_media(tmp_path), dialect)
+
+
+async def stop_stack(stack: Stack) -> None:
+    if stack.bot.running:
+        await stack.bot.terminate()
+    await stack.close()
+    await stack.emu.close()
+    await stack.emulator.stop()
+    await stack.simulator.stop()
