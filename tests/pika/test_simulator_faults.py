@@ -100,7 +100,7 @@ async def test_faults_come_before_the_key_check(
 async def test_slow_answers_wait_before_answering(
     sim: Simulator, session: aiohttp.ClientSession
 ) -> None:
-    sim.faults.update({"slow": {"count": 1, "seconds": 0.3}})
+    sim.faults.update({"slow": {"count": 1, "seconds": 0.4}})
     started = time.monotonic()
     status, _, _ = await post_feed(session, sim)
     slow = time.monotonic() - started
@@ -108,8 +108,8 @@ async def test_slow_answers_wait_before_answering(
     await post_feed(session, sim)
     fast = time.monotonic() - started
     assert status == 200
-    assert slow >= 0.3
-    assert fast < 0.3
+    assert slow >= 0.4
+    assert fast < 0.4
 
 
 async def test_malformed_answers_are_not_json_but_the_request_took_effect(
