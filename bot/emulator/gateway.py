@@ -275,7 +275,10 @@ class Gateway:
         )
         session: Session | None = None
         try:
-            async for message in ws:
+            while True:
+                message = await ws.receive()
+                if message.type == WSMsgType.CLOSE:
+                    connection.record["client_close_code"] = message.data
                 if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break
                 try:
@@ -373,7 +376,12 @@ class Gateway:
             ready["shard"] = data["shard"]
         session.dispatch("READY", ready)
         for guild in guilds:
-            session.dispatch("GUILD_CREATE", world.guild_create_json(guild))
+            data = world.guild_create_json(guild)
+            if not intents & GUILD_MEMBERS:
+                # Without the members intent Discord sends only the bot's own member.
+                own = str(world.bot_user.id)
+                data["members"] = [m for m in data["members"] if m["user"]["id"] == own]
+            session.dispatch("GUILD_CREATE", data)
         self.ready.set()
         log.info("gateway session %s identified", session.id)
         return session

@@ -44,17 +44,14 @@ async def driver(emulator: Emulator) -> AsyncIterator[EmulatorDriver]:
         yield drv
 
 
-def _intents() -> discord.Intents:
+def make_bot(*, members: bool = False) -> commands.Bot:
+    """Return a plain discord.py bot that does not wait long for guilds at startup."""
     intents = discord.Intents.default()
     intents.message_content = True
-    return intents
-
-
-def make_bot() -> commands.Bot:
-    """Return a plain discord.py bot that does not wait long for guilds at startup."""
+    intents.members = members
     return commands.Bot(
         command_prefix="!",
-        intents=_intents(),
+        intents=intents,
         guild_ready_timeout=0.05,
         help_command=None,
     )
