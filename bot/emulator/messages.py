@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from bot.emulator.clock import iso_timestamp, snowflake_time
 from bot.emulator.validation import EPHEMERAL
+
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 DEFAULT = 0
 REPLY = 19
@@ -78,6 +82,7 @@ class Message:
     application_id: int | None = None
     interaction_id: int | None = None
     interaction_metadata: dict[str, Any] | None = None
+    legacy_interaction: dict[str, Any] | None = None
     message_reference: dict[str, Any] | None = None
     visible_to: int | None = None
     deleted: bool = False
@@ -159,9 +164,13 @@ def render_message(
         "embeds": copy.deepcopy(message.embeds),
         "components": copy.deepcopy(message.components),
         "attachments": [a.to_json(base_url) for a in message.attachments],
-        "mentions": [],
-        "mention_roles": [],
-        "mention_everyone": False,
+        "mentions": [
+            users[int(i)].to_json()
+            for i in dict.fromkeys(_USER_MENTION.findall(message.content))
+            if int(i) in users
+        ],
+        "mention_roles": list(dict.fromkeys(_ROLE_MENTION.findall(message.content))),
+        "mention_everyone": "@everyone" in message.content,
         "pinned": False,
         "tts": message.tts,
         "timestamp": iso_timestamp(message.created_at),
@@ -176,6 +185,8 @@ def render_message(
         data["application_id"] = str(message.application_id)
     if message.interaction_metadata is not None:
         data["interaction_metadata"] = copy.deepcopy(message.interaction_metadata)
+    if message.legacy_interaction is not None:
+        data["interaction"] = copy.deepcopy(message.legacy_interaction)
     if message.message_reference is not None:
         data["message_reference"] = copy.deepcopy(message.message_reference)
         referenced_id = message.message_reference.get("message_id")

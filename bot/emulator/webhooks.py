@@ -173,6 +173,21 @@ class InteractionRoutes:
         metadata = {**interaction.metadata(), "user": user.to_json()}
         if followup and interaction.original_message_id is not None:
             metadata["original_response_message_id"] = str(interaction.original_message_id)
+        parent = state.interactions.get(interaction.parent_id) if interaction.parent_id else None
+        if parent is not None:
+            metadata["triggering_interaction_metadata"] = {
+                **parent.metadata(),
+                "user": state.world.users[parent.user_id].to_json(),
+            }
+        legacy = None
+        if interaction.type == APPLICATION_COMMAND:
+            # The deprecated ``interaction`` field, still read by discord.py.
+            legacy = {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "name": interaction.command_name,
+                "user": user.to_json(),
+            }
         flags = ((data.get("flags") or 0) | extra_flags) & EPHEMERAL
         message = state.composer.create(
             data,
@@ -188,6 +203,7 @@ class InteractionRoutes:
             application_id=app_id,
             interaction_id=interaction.id,
             interaction_metadata=metadata,
+            legacy_interaction=legacy,
             visible_to=interaction.user_id if flags else None,
         )
         if not message.flags & LOADING:

@@ -318,6 +318,8 @@ async def test_modal_opened_and_submitted(emulator, driver):
             except Exception as exc:
                 refused.append(getattr(exc, "status", None))
     assert submitted["type"] == 5 and submitted["parent_id"] == iid
+    metadata = submitted["messages"][0]["interaction_metadata"]
+    assert metadata["triggering_interaction_metadata"]["id"] == iid
     assert refused == [403, 400, 400]
 
 
