@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 ACTIVE = ("pending", "submitted", "queued", "running")
 MAX_CONCURRENT_POLLS = 32
 DELIVERY_RETRY_SECONDS = 10.0
+INVALID_WEBHOOK_TOKEN = 50027
+REQUEST_TOO_LARGE = 40005
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class JobEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._loop_task: asyncio.Task[None] | None = None
+        self._dead_tokens: set[int] = set()
+        self._link_only: set[int] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -243,6 +247,7 @@ class JobEngine:
         except discord.HTTPException as error:
             log.warning("Job %s: progress edit failed (%s)", record.id, error)
             if error.status in (401, 404):
+                self._dead_tokens.add(record.id)
                 await self._hand_over(record, view)
             return
         shown.signature = signature
@@ -254,8 +259,7 @@ class JobEngine:
         posted = await self.outlet.post(
             MessageTarget(target.channel_id, None, "channel", None, None, None),
             content=(
-                f"<@{record.owner_id}> your video is still being made; "
-                "progress continues here."
+                f"<@{record.owner_id}> your video is still being made; progress continues here."
             ),
             embed=render.progress_embed(view),
             reply_to=target.message_id,
@@ -284,6 +288,8 @@ class JobEngine:
     def _forget(self, job_id: int) -> None:
         self._shown.pop(job_id, None)
         self._queue.discard(job_id)
+        self._dead_tokens.discard(job_id)
+        self._link_only.discard(job_id)
 
     async def _already_posted(self, record: Any, kind: str) -> bool:
         if record.delivery_attempts == 0:
@@ -303,7 +309,9 @@ class JobEngine:
             return
         view = self.view(record)
         target = self.target(record)
-        limit = getattr(record, "upload_limit", None) or self.settings.default_upload_limit
+        limit = record.upload_limit or self.settings.default_upload_limit
+        if record.id in self._link_only:
+            limit = 0
         try:
             downloaded = await download_to_file(self.http, record.result_url, max_bytes=limit)
         except DownloadError as error:
@@ -332,8 +340,7 @@ class JobEngine:
                 reply_to=target.message_id,
             )
         except discord.HTTPException as error:
-            log.warning("Job %s: posting the result failed (%s); retrying", record.id, error)
-            self.track(record.id, DELIVERY_RETRY_SECONDS)
+            self.track(record.id, self._after_post_error(record, error))
             return
         finally:
             discard(downloaded)
@@ -363,22 +370,36 @@ class JobEngine:
                 )
                 message_id = posted.message_id
         except discord.HTTPException as error:
-            log.warning("Job %s: telling the user about the failure failed (%s)", record.id, error)
-            self.track(record.id, DELIVERY_RETRY_SECONDS)
+            self.track(record.id, self._after_post_error(record, error))
             return
         await self.store.mark_delivered(record.id, message_id)
         self._forget(record.id)
 
     # -- views of a stored job -----------------------------------------------------------------
 
+    def _after_post_error(self, record: Any, error: discord.HTTPException) -> float:
+        """Learn from a failed post and say when to try again."""
+        if error.status == 401 or error.code == INVALID_WEBHOOK_TOKEN:
+            # Discord's clock killed the token before ours did: use the channel from now on.
+            self._dead_tokens.add(record.id)
+            log.info("Job %s: the interaction token is dead; using channel messages", record.id)
+            return 0.0
+        if error.status == 413 or error.code == REQUEST_TOO_LARGE:
+            self._link_only.add(record.id)
+            log.info("Job %s: the video is over the upload limit; posting a link", record.id)
+            return 0.0
+        log.warning("Job %s: posting failed (%s); retrying", record.id, error)
+        return DELIVERY_RETRY_SECONDS
+
     def target(self, record: Any) -> MessageTarget:
+        token_dead = record.id in self._dead_tokens
         return MessageTarget(
             channel_id=record.channel_id,
             message_id=record.progress_message_id,
             kind=record.progress_message_kind or "channel",
-            application_id=record.interaction_app_id,
-            token=record.interaction_token,
-            token_expires_at=record.token_expires_at,
+            application_id=None if token_dead else record.interaction_app_id,
+            token=None if token_dead else record.interaction_token,
+            token_expires_at=None if token_dead else record.token_expires_at,
         )
 
     def view(self, record: Any) -> render.JobView:

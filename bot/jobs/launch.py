@@ -63,6 +63,7 @@ class Launcher:
             interaction_token=interaction.token if with_token else None,
             token_expires_at=now + INTERACTION_TOKEN_LIFETIME if with_token else None,
             parent_job_id=parent_job_id,
+            upload_limit=interaction.filesize_limit,
         )
         return await self._services.store.create_job(new_job, roles=roles, exempt=exempt)
 

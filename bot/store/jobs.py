@@ -62,8 +62,8 @@ class JobStore:
             row = raw.execute(
                 "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
                 "parent_job_id, provider, interaction_app_id, interaction_token, "
-                "token_expires_at, created_at, updated_at, hold_cost) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "token_expires_at, created_at, updated_at, hold_cost, upload_limit) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.owner_id,
                     new.guild_id,
@@ -78,6 +78,7 @@ class JobStore:
                     stamp,
                     stamp,
                     plan.cost,
+                    new.upload_limit,
                 ),
             ).fetchone()
             ledger.record_hold(

@@ -69,6 +69,8 @@ class NewJob:
     token_expires_at: datetime | None = None
     parent_job_id: int | None = None
     """The job whose result this one extends, upscales or rerolls."""
+    upload_limit: int | None = None
+    """The largest attachment Discord accepts for the result, in bytes (None: the default)."""
 
     def request_text(self) -> str:
         if isinstance(self.request_json, str):
@@ -114,6 +116,7 @@ class JobRecord:
     delivery_attempts: int
     hold_cost: int
     hold_state: HoldState
+    upload_limit: int | None = None
 
     @property
     def request(self) -> dict[str, Any]:
@@ -188,4 +191,5 @@ def job_from_row(row: sqlite3.Row) -> JobRecord:
         delivery_attempts=row["delivery_attempts"],
         hold_cost=row["hold_cost"],
         hold_state=HoldState(row["hold_state"]),
+        upload_limit=row["upload_limit"],
     )

@@ -39,9 +39,11 @@ def percentages_shown(message: dict[str, Any]) -> list[int]:
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The message's buttons by label."""
-    return {component.get("label"): component
-            for row in message.get("components", [])
-            for component in row.get("components", [])}
+    return {
+        component.get("label"): component
+        for row in message.get("components", [])
+        for component in row.get("components", [])
+    }
 
 
 def text_of(message: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The whole world for end-to-end tests: emulator + simulator in-process, the real bot as a process."""
+"""The whole world for end-to-end tests: emulator and simulator in-process, the bot a process."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import av
 
 from bot.emulator.config import EmulatorConfig
@@ -43,21 +44,27 @@ class Media:
         content_type = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/wav"}[kind]
         import base64
 
-        return {"filename": filename, "content_type": content_type,
-                "data_base64": base64.b64encode(data).decode()}
+        return {
+            "filename": filename,
+            "content_type": content_type,
+            "data_base64": base64.b64encode(data).decode(),
+        }
 
 
 def make_media(directory: Path) -> Media:
-    result = render(RenderSpec(width=128, height=72, fps=12, seconds=2.0, content="fixture",
-                               seed=1), directory / "media")
+    result = render(
+        RenderSpec(width=128, height=72, fps=12, seconds=2.0, content="fixture", seed=1),
+        directory / "media",
+    )
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(8000)
         out.writeframes(b"\x00\x00" * 8000)
-    return Media(image=result.poster.read_bytes(), video=result.video.read_bytes(),
-                 audio=buffer.getvalue())
+    return Media(
+        image=result.poster.read_bytes(), video=result.video.read_bytes(), audio=buffer.getvalue()
+    )
 
 
 def decode_video(data: bytes) -> dict[str, Any]:
@@ -65,9 +72,12 @@ def decode_video(data: bytes) -> dict[str, Any]:
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
-        return {"frames": frames, "width": stream.codec_context.width,
-                "height": stream.codec_context.height,
-                "seconds": float(stream.duration * stream.time_base) if stream.duration else None}
+        return {
+            "frames": frames,
+            "width": stream.codec_context.width,
+            "height": stream.codec_context.height,
+            "seconds": float(stream.duration * stream.time_base) if stream.duration else None,
+        }
 
 
 @dataclass
@@ -83,29 +93,51 @@ class Stack:
 
     # -- users ---------------------------------------------------------------------------
 
-    async def slash(self, user: str, command: str, options: dict[str, Any] | None = None,
-                    attachments: dict[str, Any] | None = None, channel: str = "general") -> str:
+    async def slash(
+        self,
+        user: str,
+        command: str,
+        options: dict[str, Any] | None = None,
+        attachments: dict[str, Any] | None = None,
+        channel: str = "general",
+    ) -> str:
         return await self.emu.slash(user, channel, command, options or {}, attachments or {})
 
     async def answer_of(self, interaction_id: str, timeout: float = 15.0) -> dict[str, Any]:
         """The first message the bot produced for an interaction (ephemeral or not)."""
         state = await self.emu.wait_for_interaction(
-            interaction_id, lambda i: bool(i.get("messages")) and _settled(i["messages"][0]),
-            timeout=timeout)
-        return state["messages"][0]
+            interaction_id,
+            lambda i: any(_settled(m) for m in i.get("messages", [])),
+            timeout=timeout,
+        )
+        return next(m for m in state["messages"] if _settled(m))
 
-    async def result_for(self, job_id: int, channel: str = "general",
-                         timeout: float = 30.0) -> dict[str, Any]:
+    async def result_for(
+        self, job_id: int, channel: str = "general", timeout: float = 30.0
+    ) -> dict[str, Any]:
         """Wait for the posted result (or failure) message of a job."""
+
         def is_result(message: dict[str, Any]) -> bool:
-            return any(_footer(embed) in (f"Pika job #{job_id} · result",
-                                          f"Pika job #{job_id} · failed")
-                       for embed in message.get("embeds", []))
+            return any(
+                _footer(embed) in (f"Pika job #{job_id} · result", f"Pika job #{job_id} · failed")
+                for embed in message.get("embeds", [])
+            )
+
         return await self.emu.wait_for_message(channel, is_result, timeout=timeout)
 
     async def results(self, channel: str = "general") -> list[dict[str, Any]]:
-        return [m for m in await self.emu.messages(channel)
-                if any(_footer(e).endswith(" · result") for e in m.get("embeds", []))]
+        return [
+            m
+            for m in await self.emu.messages(channel)
+            if any(_footer(e).endswith(" · result") for e in m.get("embeds", []))
+        ]
+
+    async def clear_discord_faults(self) -> None:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.delete(f"{self.emulator.base_url}/_emulator/faults") as response,
+        ):
+            assert response.status == 200, await response.text()
 
     # -- the database, read as an auditor would --------------------------------------------
 
@@ -130,7 +162,9 @@ class Stack:
                 if predicate(job):
                     return job
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no job matched within {timeout}s\n{self.bot.log_text()[-3000:]}")
+                raise AssertionError(
+                    f"no job matched within {timeout}s\n{self.bot.log_text()[-3000:]}"
+                )
             await asyncio.sleep(0.05)
 
     async def guild_id(self) -> int:
@@ -152,11 +186,16 @@ def _footer(embed: dict[str, Any]) -> str:
 
 def _settled(message: dict[str, Any]) -> bool:
     """A deferred "thinking..." message has not said anything yet."""
-    return not message.get("loading") and bool(message.get("content") or message.get("embeds"))
+    return (
+        not message.get("loading")
+        and not message.get("deleted")
+        and bool(message.get("content") or message.get("embeds"))
+    )
 
 
-def bot_env(emulator: Emulator, simulator: Simulator, database_path: Path, dialect: str,
-            **extra: str) -> dict[str, str]:
+def bot_env(
+    emulator: Emulator, simulator: Simulator, database_path: Path, dialect: str, **extra: str
+) -> dict[str, str]:
     base = simulator.webbot_base if dialect == "webbot" else simulator.feed_base
     return {
         "DISCORD_TOKEN": emulator.token,
@@ -171,20 +210,27 @@ def bot_env(emulator: Emulator, simulator: Simulator, database_path: Path, diale
     }
 
 
-async def start_stack(tmp_path: Path, *, dialect: str = "webbot", job_seconds: float = 1.2,
-                      bot_extra: dict[str, str] | None = None,
-                      emulator_config: EmulatorConfig | None = None,
-                      simulator_config: SimulatorConfig | None = None) -> Stack:
-    simulator = Simulator(simulator_config or SimulatorConfig(job_seconds=job_seconds,
-                                                              api_key=PIKA_KEY))
+async def start_stack(
+    tmp_path: Path,
+    *,
+    dialect: str = "webbot",
+    job_seconds: float = 1.2,
+    bot_extra: dict[str, str] | None = None,
+    emulator_config: EmulatorConfig | None = None,
+    simulator_config: SimulatorConfig | None = None,
+) -> Stack:
+    simulator = Simulator(
+        simulator_config or SimulatorConfig(job_seconds=job_seconds, api_key=PIKA_KEY)
+    )
     await simulator.start(host="127.0.0.1", port=0)
     emulator = Emulator(emulator_config or EmulatorConfig())
     await emulator.start(host="127.0.0.1", port=0)
     driver = EmulatorDriver(emulator.base_url)
     await driver.__aenter__()
     database_path = tmp_path / "data" / "bot.sqlite3"
-    bot = BotProcess(bot_env(emulator, simulator, database_path, dialect, **(bot_extra or {})),
-                     tmp_path)
+    bot = BotProcess(
+        bot_env(emulator, simulator, database_path, dialect, **(bot_extra or {})), tmp_path
+    )
     await bot.start()
     await bot.wait_for_log("Logged in as", timeout=60)
     return Stack(emulator, simulator, driver, bot, database_path, make_media(tmp_path), dialect)

@@ -10,8 +10,9 @@ from tests.e2e.stack import decode_video
 
 
 async def _make_video(stack, user="alice", prompt="a red kite"):
-    progress = await stack.answer_of(await stack.slash(user, "generate", {"prompt": prompt,
-                                                                          "seed": 11}))
+    progress = await stack.answer_of(
+        await stack.slash(user, "generate", {"prompt": prompt, "seed": 11})
+    )
     job_id = job_id_of(progress)
     return job_id, await stack.result_for(job_id)
 
@@ -19,8 +20,12 @@ async def _make_video(stack, user="alice", prompt="a red kite"):
 async def _started_from(stack, parent_id: int, owner_name: str):
     owner = await stack.user_id(owner_name)
     return await stack.wait_for_job(
-        lambda job: job.parent_job_id == parent_id and job.owner_id == owner
-        and job.id not in _started_from.seen)
+        lambda job: (
+            job.parent_job_id == parent_id
+            and job.owner_id == owner
+            and job.id not in _started_from.seen
+        )
+    )
 
 
 _started_from.seen = set()

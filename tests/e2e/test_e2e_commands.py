@@ -7,8 +7,11 @@ import asyncio
 from tests.e2e.helpers import buttons, job_id_of, percentages_shown, text_of
 from tests.e2e.stack import decode_video, start_stack, stop_stack
 
-MANY = {"QUOTA_MAX_IN_FLIGHT_USER": "20", "QUOTA_MAX_IN_FLIGHT_GUILD": "50",
-        "QUOTA_DEFAULT_ALLOWANCE": "100"}
+MANY = {
+    "QUOTA_MAX_IN_FLIGHT_USER": "20",
+    "QUOTA_MAX_IN_FLIGHT_GUILD": "50",
+    "QUOTA_DEFAULT_ALLOWANCE": "100",
+}
 
 
 async def _run(stack, user, command, options, attachments=None):
@@ -39,23 +42,61 @@ async def test_every_command_through_the_webbot_dialect(tmp_path):
         _, base = await _check_result(stack, *first)
         source = str(first[1])
         runs = await asyncio.gather(
-            _run(stack, "alice", "generate", {"prompt": "from a photo", "model": "1.5",
-                                              "aspect_ratio": "1:1", "camera_zoom": "in"},
-                 {"image": media.attach("image")}),
-            _run(stack, "alice", "pikaffect", {"effect": "Squish"},
-                 {"image": media.attach("image")}),
-            _run(stack, "alice", "ingredients", {"prompt": "a picnic", "mode": "creative"},
-                 {"image1": media.attach("image"), "image2": media.attach("image", "b.jpg")}),
-            _run(stack, "alice", "additions", {"prompt": "add a dragon"},
-                 {"video": media.attach("video"), "image": media.attach("image")}),
-            _run(stack, "alice", "swap", {"swap": "the car", "prompt": "a horse"},
-                 {"video": media.attach("video"), "image": media.attach("image")}),
-            _run(stack, "alice", "lipsync", {"job": source, "end": 2.0},
-                 {"audio": media.attach("audio")}),
-            _run(stack, "alice", "inpaint", {"job": source, "x": 10, "y": 10, "width": 30,
-                                             "height": 30, "prompt": "a boat"}),
-            _run(stack, "alice", "outpaint", {"job": source, "aspect_ratio": "1:1",
-                                              "prompt": "more sea"}),
+            _run(
+                stack,
+                "alice",
+                "generate",
+                {
+                    "prompt": "from a photo",
+                    "model": "1.5",
+                    "aspect_ratio": "1:1",
+                    "camera_zoom": "in",
+                },
+                {"image": media.attach("image")},
+            ),
+            _run(
+                stack, "alice", "pikaffect", {"effect": "Squish"}, {"image": media.attach("image")}
+            ),
+            _run(
+                stack,
+                "alice",
+                "ingredients",
+                {"prompt": "a picnic", "mode": "creative"},
+                {"image1": media.attach("image"), "image2": media.attach("image", "b.jpg")},
+            ),
+            _run(
+                stack,
+                "alice",
+                "additions",
+                {"prompt": "add a dragon"},
+                {"video": media.attach("video"), "image": media.attach("image")},
+            ),
+            _run(
+                stack,
+                "alice",
+                "swap",
+                {"swap": "the car", "prompt": "a horse"},
+                {"video": media.attach("video"), "image": media.attach("image")},
+            ),
+            _run(
+                stack,
+                "alice",
+                "lipsync",
+                {"job": source, "end": 2.0},
+                {"audio": media.attach("audio")},
+            ),
+            _run(
+                stack,
+                "alice",
+                "inpaint",
+                {"job": source, "x": 10, "y": 10, "width": 30, "height": 30, "prompt": "a boat"},
+            ),
+            _run(
+                stack,
+                "alice",
+                "outpaint",
+                {"job": source, "aspect_ratio": "1:1", "prompt": "more sea"},
+            ),
             _run(stack, "alice", "extend", {"job": source}),
             _run(stack, "alice", "upscale", {"job": source}),
             _run(stack, "alice", "reprompt", {"job": source, "prompt": "at night"}),
@@ -75,8 +116,14 @@ async def test_every_command_through_the_webbot_dialect(tmp_path):
         answer = await stack.answer_of(await stack.slash("alice", "quota"))
         assert "**82 credits** left of 100" in text_of(answer)
         paths = {request.path for request in stack.simulator.requests}
-        assert {"/web/generate", "/web/lipSync", "/web/adjust", "/web/extend",
-                "/web/upscale", "/web/jobs/upscaled"} <= paths
+        assert {
+            "/web/generate",
+            "/web/lipSync",
+            "/web/adjust",
+            "/web/extend",
+            "/web/upscale",
+            "/web/jobs/upscaled",
+        } <= paths
     finally:
         await stop_stack(stack)
 
@@ -86,25 +133,41 @@ async def test_the_feed_dialect_offers_only_what_it_has(tmp_path):
     try:
         commands = {c["name"] for c in (await stack.emu.commands())["global"]}
         assert {"generate", "pikaffect", "ingredients", "quota", "jobs", "job", "admin"} <= commands
-        assert not commands & {"extend", "upscale", "lipsync", "inpaint", "outpaint",
-                               "reprompt", "edit", "additions", "swap"}
+        assert not commands & {
+            "extend",
+            "upscale",
+            "lipsync",
+            "inpaint",
+            "outpaint",
+            "reprompt",
+            "edit",
+            "additions",
+            "swap",
+        }
         media = stack.media
         runs = await asyncio.gather(
             _run(stack, "alice", "generate", {"prompt": "moving"}),
             _run(stack, "alice", "pikaffect", {"effect": "Melt"}, {"image": media.attach("image")}),
-            _run(stack, "alice", "ingredients", {"prompt": "pick it"},
-                 {"image1": media.attach("image")}),
+            _run(
+                stack,
+                "alice",
+                "ingredients",
+                {"prompt": "pick it"},
+                {"image1": media.attach("image")},
+            ),
         )
         for run in runs:
             result, _ = await _check_result(stack, *run)
             # Only Reroll: the feed cannot extend, upscale or reprompt.
             assert set(buttons(result)) == {"Reroll"}
         assert {r.path for r in stack.simulator.requests if r.method == "POST"} == {
-            "/pika/generate"}
-        refused = await stack.answer_of(await stack.slash(
-            "alice", "pikaffect", {"effect": "Peel"}, {"image": media.attach("image")}))
+            "/pika/generate"
+        }
+        refused = await stack.answer_of(
+            await stack.slash(
+                "alice", "pikaffect", {"effect": "Peel"}, {"image": media.attach("image")}
+            )
+        )
         assert refused["flags"] & 64 and "Peel" in text_of(refused)
     finally:
         await stop_stack(stack)
-
-

@@ -51,25 +51,29 @@ async def test_generate_shows_progress_and_posts_a_playable_video(stack):
 async def test_bad_input_is_answered_privately_and_costs_nothing(stack):
     before = len(stack.simulator.requests)
     cases = [
-        ({"prompt": "x", "motion": 3, "style": "Anime", "model": "1.5"}, {},
-         "Style is only available on model 1.0"),
+        (
+            {"prompt": "x", "motion": 3, "style": "Anime", "model": "1.5"},
+            {},
+            "Style is only available on model 1.0",
+        ),
         ({"prompt": "x" * 1001}, {}, "The prompt must be at most 1000 characters"),
         ({}, {}, "Give a `prompt`, an `image` or a `video`"),
         ({"prompt": "x"}, {"image": stack.media.attach("audio")}, "`image` must be a PNG, JPEG"),
     ]
     for options, attachments, expected in cases:
-        answer = await stack.answer_of(await stack.slash("alice", "generate", options,
-                                                         attachments))
+        answer = await stack.answer_of(await stack.slash("alice", "generate", options, attachments))
         assert answer["flags"] & 64, answer
         assert expected in text_of(answer), text_of(answer)
     for options, attachments, expected in [
-        ({"job": "1", "prompt": "more"}, {"video": stack.media.attach("video")},
-         "not both and not neither"),
+        (
+            {"job": "1", "prompt": "more"},
+            {"video": stack.media.attach("video")},
+            "not both and not neither",
+        ),
         ({"prompt": "more"}, {}, "not both and not neither"),
         ({"job": "999"}, {}, "There is no job #999"),
     ]:
-        answer = await stack.answer_of(await stack.slash("alice", "extend", options,
-                                                         attachments))
+        answer = await stack.answer_of(await stack.slash("alice", "extend", options, attachments))
         assert answer["flags"] & 64 and expected in text_of(answer), text_of(answer)
     assert len(stack.simulator.requests) == before
     assert await stack.job_ids() == []
