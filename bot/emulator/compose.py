@@ -24,6 +24,14 @@ from bot.emulator.validation import (
     validate_message,
 )
 
+# Embed parts that may point at an uploaded file.
+_EMBED_MEDIA = (
+    ("image", "url"),
+    ("thumbnail", "url"),
+    ("video", "url"),
+    ("author", "icon_url"),
+    ("footer", "icon_url"),
+)
 # Flags an edit may change; ephemeral-ness is fixed at creation.
 _EDITABLE_FLAGS = SUPPRESS_EMBEDS | COMPONENTS_V2
 
@@ -95,6 +103,7 @@ class Composer:
             tts=bool(payload.get("tts", False)),
             **fields,
         )
+        self._link_embeds(message)
         reference = payload.get("message_reference")
         if reference:
             message.message_reference = self._reference(reference, channel_id, guild_id)
@@ -132,8 +141,25 @@ class Composer:
         message.attachments = kept + added
         for attachment in added:
             self._store.attachments[attachment.id] = attachment
+        self._link_embeds(message)
         message.edited_at = self._clock.wall()
         return message
+
+    def _link_embeds(self, message: Message) -> None:
+        """Point ``attachment://name`` in embeds at the uploaded file, as Discord does."""
+        by_name = {a.filename: a for a in message.attachments}
+        base_url = self._base_url()
+        for embed in message.embeds:
+            for key, field in _EMBED_MEDIA:
+                part = embed.get(key)
+                if not isinstance(part, dict):
+                    continue
+                url = part.get(field)
+                if isinstance(url, str) and url.startswith("attachment://"):
+                    attachment = by_name.get(url.removeprefix("attachment://"))
+                    if attachment is not None:
+                        part[field] = attachment.url(base_url)
+                        part["proxy_" + field] = attachment.url(base_url)
 
     def _attachments(
         self,

@@ -405,3 +405,14 @@ async def test_message_events_reach_the_bot(emulator, driver):
         await driver.say("alice", "general", "hello bot")
         message = await asyncio.wait_for(seen.get(), 5)
     assert message.author.name == "alice" and message.channel.name == "general"
+
+
+async def test_embed_images_point_at_uploaded_files(emulator, driver):
+    bot = make_bot()
+    async with running(bot, emulator.token):
+        channel = bot.get_channel(await channel_id(driver, "videos"))
+        embed = discord.Embed(title="Result").set_image(url="attachment://frame.png")
+        sent = await channel.send(embed=embed, file=discord.File(io.BytesIO(b"png"), "frame.png"))
+    image_url = sent.embeds[0].image.url
+    assert image_url == sent.attachments[0].url
+    assert await driver.download(image_url) == b"png"
