@@ -416,3 +416,60 @@ async def test_embed_images_point_at_uploaded_files(emulator, driver):
     image_url = sent.embeds[0].image.url
     assert image_url == sent.attachments[0].url
     assert await driver.download(image_url) == b"png"
+
+
+async def test_components_defer_update_select_and_modal_from_a_button(emulator, driver):
+    bot = make_bot()
+
+    class Rename(discord.ui.Modal, title="Rename"):
+        name = discord.ui.TextInput(label="New name", custom_id="name")
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            await interaction.response.edit_message(content=f"renamed to {self.name.value}")
+
+    class Panel(discord.ui.View):
+        @discord.ui.button(label="Refresh", custom_id="panel:refresh")
+        async def refresh(self, interaction: discord.Interaction, button: discord.ui.Button):
+            await interaction.response.defer()
+            await interaction.edit_original_response(content="refreshed")
+
+        @discord.ui.button(label="Rename", custom_id="panel:rename")
+        async def rename(self, interaction: discord.Interaction, button: discord.ui.Button):
+            await interaction.response.send_modal(Rename())
+
+        @discord.ui.select(
+            custom_id="panel:speed",
+            options=[discord.SelectOption(label=s, value=s) for s in ("slow", "fast")],
+        )
+        async def speed(self, interaction: discord.Interaction, select: discord.ui.Select):
+            await interaction.response.send_message(f"speed {select.values[0]}", ephemeral=True)
+
+    @bot.tree.command(description="Panel")
+    async def panel(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("panel", view=Panel(timeout=60))
+
+    async with running(bot, emulator.token):
+        await bot.tree.sync()
+        iid = await driver.slash("alice", "general", "panel")
+        message_id = (await driver.wait_for_interaction(iid))["original_message_id"]
+        refresh = await driver.wait_for_interaction(
+            await driver.click("alice", message_id, "panel:refresh"),
+            lambda i: i["messages"] and i["messages"][0]["content"] == "refreshed",
+        )
+        rename = await driver.wait_for_interaction(
+            await driver.click("alice", message_id, "panel:rename")
+        )
+        submitted = await driver.wait_for_interaction(
+            await driver.submit_modal("alice", rename["id"], {"name": "Cats"})
+        )
+        picked = await driver.wait_for_interaction(
+            await driver.click("alice", message_id, "panel:speed", values=["fast"])
+        )
+        message = await driver.message(message_id)
+    assert refresh["response_type"] == 6 and refresh["original_message_id"] == message_id
+    assert rename["response_type"] == 9 and rename["source_message_id"] == message_id
+    assert submitted["response_type"] == 7
+    assert message["content"] == "renamed to Cats"
+    assert [e["content"] for e in message["edits"]] == ["panel", "refreshed"]
+    assert picked["data"]["values"] == ["fast"]
+    assert picked["messages"][0]["content"] == "speed fast"
