@@ -473,3 +473,30 @@ async def test_components_defer_update_select_and_modal_from_a_button(emulator, 
     assert [e["content"] for e in message["edits"]] == ["panel", "refreshed"]
     assert picked["data"]["values"] == ["fast"]
     assert picked["messages"][0]["content"] == "speed fast"
+
+
+async def test_components_v2_layout_is_accepted_and_clickable(emulator, driver):
+    bot = make_bot()
+    clicked = asyncio.Event()
+
+    class Card(discord.ui.LayoutView):
+        container = discord.ui.Container(discord.ui.TextDisplay("Video ready"))
+        row = discord.ui.ActionRow()
+
+        @row.button(label="Again", custom_id="card:again")
+        async def again(self, interaction: discord.Interaction, button: discord.ui.Button):
+            clicked.set()
+            await interaction.response.defer()
+
+    @bot.tree.command(description="Card")
+    async def card(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(view=Card(timeout=60))
+
+    async with running(bot, emulator.token):
+        await bot.tree.sync()
+        state = await driver.wait_for_interaction(await driver.slash("bob", "videos", "card"))
+        message = state["messages"][0]
+        await driver.click("bob", message["id"], "card:again")
+        await asyncio.wait_for(clicked.wait(), 5)
+    assert message["flags"] & (1 << 15)
+    assert [c["type"] for c in message["components"]] == [17, 1]
