@@ -43,7 +43,7 @@ async def test_injected_500_is_retried_by_discord_py(emulator, driver):
 def emulator_config() -> EmulatorConfig:
     config = EmulatorConfig()
     config.rate_limits = [
-        RateLimitRule("message-create", "POST", "/channels/{channel_id}/messages", 3, 0.6)
+        RateLimitRule("message-create", "POST", "/channels/{channel_id}/messages", 3, 1.5)
     ]
     return config
 
@@ -68,7 +68,7 @@ async def test_buckets_limit_a_burst_but_not_a_well_behaved_bot(emulator, driver
     assert limited_headers["Via"] == "1.1 google"
     assert limited_headers["X-RateLimit-Scope"] == "user"
     assert limited_body["message"] == "You are being rate limited."
-    assert 0 < limited_body["retry_after"] <= 0.6 and limited_body["global"] is False
+    assert 0 < limited_body["retry_after"] <= 1.5 and limited_body["global"] is False
     assert missing == (404, "application/json", {"message": "404: Not Found", "code": 0})
 
     # The burst left #general's bucket empty; a polite bot starts on another channel's bucket.
