@@ -186,8 +186,9 @@ class JobEngine:
     async def _poll(self, record: Any) -> None:
         shown = self._shown.setdefault(record.id, _Shown())
         if self.now() - record.created_at > self.settings.deadline:
-            minutes = int(self.settings.deadline.total_seconds() // 60)
-            await self._fail(record, f"Pika did not finish this video within {minutes} minutes.")
+            limit = render.format_elapsed(self.settings.deadline.total_seconds())
+            await self._fail(record, f"Pika did not finish this video within {limit}; "
+                                     "it may be overloaded, so try again later.")
             return
         try:
             job: Job = await self.provider.fetch(record.provider_job_id)

@@ -129,3 +129,18 @@ async def test_concurrency_limit_refuses_clearly(stack):
     refusal = await stack.answer_of(await stack.slash("alice", "generate", {"prompt": "three"}))
     assert refusal["flags"] & 64
     assert "as many videos in the making as allowed" in text_of(refusal)
+
+
+async def test_a_job_past_its_deadline_fails_clearly_and_costs_nothing(tmp_path):
+    stack = await start_stack(tmp_path, job_seconds=30.0,
+                              bot_extra={"JOB_DEADLINE_MINUTES": "0.05"})
+    try:
+        job_id = await _start_job(stack, "never ends")
+        message = await stack.result_for(job_id, timeout=30)
+        assert "did not finish this video within 3s" in text_of(message)
+        assert "No credits were charged" in text_of(message)
+        _, quota = await stack.store()
+        entries = await quota.ledger_entries(await stack.guild_id(), job_id=job_id)
+        assert [e.kind.value for e in entries] == ["hold", "release"]
+    finally:
+        await stop_stack(stack)
