@@ -227,7 +227,9 @@ class JobEngine:
         )
         record = await self.store.get_job(record.id)
         await self._show_progress(record, shown)
-        delay = next_poll_delay(status, job.progress, shown.polls, self.settings.poll_interval)
+        since = record.submitted_at or record.created_at
+        delay = next_poll_delay(status, job.progress, shown.polls, self.settings.poll_interval,
+                                (self.now() - since).total_seconds())
         if shown.signature != render.progress_signature(self.view(record)):
             # A change is waiting for the edit throttle: come back when it may be shown.
             wait = shown.edited_at + self.settings.edit_interval - time.monotonic()

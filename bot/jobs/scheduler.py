@@ -90,10 +90,21 @@ class DueQueue:
             await asyncio.wait_for(self._changed.wait(), delay)
 
 
-def next_poll_delay(status: str, progress: int | None, polls_so_far: int, base: float) -> float:
-    """Poll sooner when the job is close to done, back off while it waits in line."""
+def next_poll_delay(
+    status: str,
+    progress: int | None,
+    polls_so_far: int,
+    base: float,
+    running_seconds: float | None = None,
+) -> float:
+    """Back off while a job waits in line; while it renders, aim the next poll at its end.
+
+    Progress over time gives an estimate of the time left; polling at most of it keeps
+    polls per job low and finds the finished job soon after it ends.
+    """
     if status in ("pending", "submitted", "queued"):
         return min(base * (1.5 ** min(polls_so_far, 6)), base * 8)
-    if progress is not None and progress >= 80:
-        return base / 2
-    return base
+    if progress is None or progress <= 0 or not running_seconds:
+        return base
+    remaining = running_seconds * (100 - min(progress, 99)) / progress
+    return min(max(remaining * 0.75, base / 4), base * 4)
