@@ -13,6 +13,7 @@ from bot.emulator.config import EmulatorConfig
 from bot.emulator.control import PREFIX as CONTROL_PREFIX
 from bot.emulator.control import ControlRoutes
 from bot.emulator.errors import DiscordError, not_found, unauthorized
+from bot.emulator.playground_routes import install_playground, is_page_path
 from bot.emulator.ratelimit import too_many_requests_body, too_many_requests_headers
 from bot.emulator.respond import json_response
 from bot.emulator.rest import CdnRoutes, RestRoutes
@@ -135,12 +136,13 @@ class Emulator:
                 web.get("/gateway/resume", state.gateway.handle),
             ]
         )
+        install_playground(app, state)
         return app
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         path = request.path
-        if path.startswith("/gateway"):
+        if path.startswith("/gateway") or is_page_path(path):
             return await handler(request)
         if path.startswith(CONTROL_PREFIX):
             if request.match_info.http_exception is not None:
