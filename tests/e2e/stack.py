@@ -103,7 +103,7 @@ class Stack:
     ) -> str:
         return await self.emu.slash(user, channel, command, options or {}, attachments or {})
 
-    async def answer_of(self, interaction_id: str, timeout: float = 15.0) -> dict[str, Any]:
+    async def answer_of(self, interaction_id: str, timeout: float = 20.0) -> dict[str, Any]:
         """The first message the bot produced for an interaction (ephemeral or not)."""
         state = await self.emu.wait_for_interaction(
             interaction_id,
@@ -113,7 +113,7 @@ class Stack:
         return next(m for m in state["messages"] if _settled(m))
 
     async def result_for(
-        self, job_id: int, channel: str = "general", timeout: float = 30.0
+        self, job_id: int, channel: str = "general", timeout: float = 45.0
     ) -> dict[str, Any]:
         """Wait for the posted result (or failure) message of a job."""
 
@@ -153,7 +153,7 @@ class Stack:
         guild = await self.guild_id()
         return [job.id for job in await store.recent_jobs(guild, None, limit=1000)]
 
-    async def wait_for_job(self, predicate: Callable[[Any], bool], timeout: float = 20.0) -> Any:
+    async def wait_for_job(self, predicate: Callable[[Any], bool], timeout: float = 30.0) -> Any:
         store, _ = await self.store()
         guild = await self.guild_id()
         deadline = asyncio.get_running_loop().time() + timeout

@@ -24,7 +24,8 @@ async def _started_from(stack, parent_id: int, owner_name: str):
             job.parent_job_id == parent_id
             and job.owner_id == owner
             and job.id not in _started_from.seen
-        )
+        ),
+        timeout=30,
     )
 
 
@@ -32,6 +33,7 @@ _started_from.seen = set()
 
 
 async def test_buttons_work_after_a_restart(stack):
+    _started_from.seen.clear()
     job_id, result = await _make_video(stack)
     await stack.bot.terminate()
     await stack.bot.start()
@@ -51,7 +53,7 @@ async def test_buttons_work_after_a_restart(stack):
 
     # Reprompt: a modal pre-filled with the old prompt, then the new prompt's video.
     click = await stack.emu.click("alice", result["id"], buttons(result)["Reprompt"]["custom_id"])
-    opened = await stack.emu.wait_for_interaction(click, lambda i: i.get("modal"))
+    opened = await stack.emu.wait_for_interaction(click, lambda i: i.get("modal"), timeout=15)
     modal_text = str(opened["modal"])
     assert "a red kite" in modal_text
     await stack.emu.submit_modal("alice", click, {"prompt": "a blue kite at dusk"})
