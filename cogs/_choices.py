@@ -24,3 +24,26 @@ ROTATE = [
     app_commands.Choice(name="clockwise", value="cw"),
     app_commands.Choice(name="counter-clockwise", value="ccw"),
 ]
+
+
+# The generation options /generate and /edit share: their help texts and their choices.
+GENERATION_HELP = {
+    "aspect_ratio": "Shape of the video",
+    "fps": "Frames per second, 1 to 24",
+    "motion": "Strength of motion, 1 to 4",
+    "guidance": "How closely to follow the prompt, 5 to 25",
+    "negative_prompt": "What the video should not show",
+    "seed": "Seed for a repeatable result",
+    "camera_zoom": "Zoom the camera",
+    "camera_pan": "Pan the camera",
+    "camera_tilt": "Tilt the camera",
+    "camera_rotate": "Rotate the camera",
+}
+GENERATION_CHOICES = {
+    "aspect_ratio": ASPECT_RATIOS,
+    "camera_zoom": ZOOM,
+    "camera_pan": PAN,
+    "camera_tilt": TILT,
+    "camera_rotate": ROTATE,
+    "style": STYLES,
+}

@@ -44,29 +44,12 @@ class Create(commands.Cog):
         prompt="What the video shows",
         image="Start from this image (PNG, JPEG, WebP or GIF)",
         video="Start from this video (MP4; models 1.0 and 1.5)",
-        model="Pika model (default 1.0)",
-        aspect_ratio="Shape of the video (default 16:9)",
-        fps="Frames per second, 1 to 24 (default 24)",
-        motion="Strength of motion, 1 to 4 (default 1)",
-        guidance="How closely to follow the prompt, 5 to 25 (default 12)",
-        negative_prompt="What the video should not show",
-        seed="Seed for a repeatable result",
-        camera_zoom="Zoom the camera",
-        camera_pan="Pan the camera",
-        camera_tilt="Tilt the camera",
-        camera_rotate="Rotate the camera",
+        model="Pika model (default: the service's first)",
         style="A look (model 1.0 only)",
         sfx="Add sound effects (model 1.0 only)",
+        **choices.GENERATION_HELP,
     )
-    @app_commands.choices(
-        model=choices.MODELS,
-        aspect_ratio=choices.ASPECT_RATIOS,
-        camera_zoom=choices.ZOOM,
-        camera_pan=choices.PAN,
-        camera_tilt=choices.TILT,
-        camera_rotate=choices.ROTATE,
-        style=choices.STYLES,
-    )
+    @app_commands.choices(model=choices.MODELS, **choices.GENERATION_CHOICES)
     async def generate(
         self,
         interaction: discord.Interaction,

@@ -221,25 +221,9 @@ class Edit(commands.Cog):
         job=JOB_HELP,
         prompt="The prompt (default: the old one)",
         style="A look",
-        aspect_ratio="Shape of the video",
-        fps="Frames per second",
-        motion="Strength of motion, 1 to 4",
-        guidance="How closely to follow the prompt, 5 to 25",
-        negative_prompt="What the video should not show",
-        seed="Seed",
-        camera_zoom="Zoom the camera",
-        camera_pan="Pan the camera",
-        camera_tilt="Tilt the camera",
-        camera_rotate="Rotate the camera",
+        **choices.GENERATION_HELP,
     )
-    @app_commands.choices(
-        style=choices.STYLES,
-        aspect_ratio=choices.ASPECT_RATIOS,
-        camera_zoom=choices.ZOOM,
-        camera_pan=choices.PAN,
-        camera_tilt=choices.TILT,
-        camera_rotate=choices.ROTATE,
-    )
+    @app_commands.choices(**choices.GENERATION_CHOICES)
     async def edit(
         self,
         interaction: discord.Interaction,

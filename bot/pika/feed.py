@@ -7,15 +7,12 @@ when an image is sent), the camera object holds only the moves that are set, ing
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
+from bot.pika.dialect import HttpDialect
 from bot.pika.errors import UnavailableError, UnsupportedOperationError
-from bot.pika.http import PikaHttp, Sleep
 from bot.pika.job import Job, Operation
 from bot.pika.requests import (
     FEED_PIKAFFECTS,
@@ -25,7 +22,7 @@ from bot.pika.requests import (
     PikaffectRequest,
     PikaRequest,
 )
-from bot.pika.validation import CANNOT, DialectCapabilities, check_supported, job_from_video
+from bot.pika.validation import CANNOT, DialectCapabilities, job_from_video
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +38,11 @@ FEED_CAPABILITIES = DialectCapabilities(
 )
 
 
-class FeedProvider:
+class FeedProvider(HttpDialect):
     """Submit to and poll a feed-dialect service."""
 
     name = "feed"
     capabilities = FEED_CAPABILITIES
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        api_key: str | None,
-        *,
-        timeout: float = 30.0,
-        attempts: int = 4,
-        base_delay: float = 0.5,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._http = PikaHttp(
-            session,
-            base_url,
-            api_key,
-            timeout=timeout,
-            attempts=attempts,
-            base_delay=base_delay,
-            sleep=sleep,
-        )
-
-    def check(self, request: PikaRequest) -> None:
-        """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""
-        check_supported(self.capabilities, request)
 
     async def submit(
         self, request: PikaRequest, *, ref: str | None = None, webhook_url: str | None = None

@@ -7,15 +7,12 @@ asks ``POST /jobs/upscaled`` instead of ``GET /jobs/{id}``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
+from bot.pika.dialect import HttpDialect
 from bot.pika.errors import RejectedError, UnavailableError
-from bot.pika.http import PikaHttp, Sleep
 from bot.pika.job import Job, Operation
 from bot.pika.provider import Capabilities
 from bot.pika.requests import (
@@ -35,7 +32,7 @@ from bot.pika.requests import (
     SwapRequest,
     UpscaleRequest,
 )
-from bot.pika.validation import check_supported, job_from_video
+from bot.pika.validation import job_from_video
 
 log = logging.getLogger(__name__)
 
@@ -54,36 +51,11 @@ WEBBOT_CAPABILITIES = Capabilities(
 )
 
 
-class WebbotProvider:
+class WebbotProvider(HttpDialect):
     """Submit to and poll a webbot-dialect service."""
 
     name = "webbot"
     capabilities = WEBBOT_CAPABILITIES
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        api_key: str | None,
-        *,
-        timeout: float = 30.0,
-        attempts: int = 4,
-        base_delay: float = 0.5,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._http = PikaHttp(
-            session,
-            base_url,
-            api_key,
-            timeout=timeout,
-            attempts=attempts,
-            base_delay=base_delay,
-            sleep=sleep,
-        )
-
-    def check(self, request: PikaRequest) -> None:
-        """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""
-        check_supported(self.capabilities, request)
 
     async def submit(
         self, request: PikaRequest, *, ref: str | None = None, webhook_url: str | None = None

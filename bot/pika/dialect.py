@@ -1,0 +1,45 @@
+"""What both HTTP dialects share: one ``PikaHttp`` client and the capability check."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+import aiohttp
+
+from bot.pika.http import PikaHttp, Sleep
+from bot.pika.provider import Capabilities
+from bot.pika.requests import PikaRequest
+from bot.pika.validation import check_supported
+
+
+class HttpDialect:
+    """A Pika service reached over HTTP; subclasses convert requests and answers."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._http = PikaHttp(
+            session,
+            base_url,
+            api_key,
+            timeout=timeout,
+            attempts=attempts,
+            base_delay=base_delay,
+            sleep=sleep,
+        )
+
+    def check(self, request: PikaRequest) -> None:
+        """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""
+        check_supported(self.capabilities, request)
