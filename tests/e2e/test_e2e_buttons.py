@@ -38,6 +38,9 @@ async def test_buttons_work_after_a_restart(stack):
     await stack.bot.terminate()
     await stack.bot.start()
     await stack.bot.wait_for_log("Logged in as", occurrences=2, timeout=60)
+    # The command tree did not change, so the restart did not sync it again.
+    assert stack.bot.log_text().count("Synced 17 slash commands") == 1
+    assert "Slash commands unchanged; not syncing" in stack.bot.log_text()
 
     # Extend: a new job, shown as a reply to the result, 4 s longer.
     await stack.emu.click("alice", result["id"], buttons(result)["Extend"]["custom_id"])
