@@ -187,8 +187,11 @@ class JobEngine:
         shown = self._shown.setdefault(record.id, _Shown())
         if self.now() - record.created_at > self.settings.deadline:
             limit = render.format_elapsed(self.settings.deadline.total_seconds())
-            await self._fail(record, f"Pika did not finish this video within {limit}; "
-                                     "it may be overloaded, so try again later.")
+            await self._fail(
+                record,
+                f"Pika did not finish this video within {limit}; "
+                "it may be overloaded, so try again later.",
+            )
             return
         try:
             job: Job = await self.provider.fetch(record.provider_job_id)
@@ -228,8 +231,13 @@ class JobEngine:
         record = await self.store.get_job(record.id)
         await self._show_progress(record, shown)
         since = record.submitted_at or record.created_at
-        delay = next_poll_delay(status, job.progress, shown.polls, self.settings.poll_interval,
-                                (self.now() - since).total_seconds())
+        delay = next_poll_delay(
+            status,
+            job.progress,
+            shown.polls,
+            self.settings.poll_interval,
+            (self.now() - since).total_seconds(),
+        )
         if shown.signature != render.progress_signature(self.view(record)):
             # A change is waiting for the edit throttle: come back when it may be shown.
             wait = shown.edited_at + self.settings.edit_interval - time.monotonic()

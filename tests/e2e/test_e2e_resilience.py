@@ -132,8 +132,9 @@ async def test_concurrency_limit_refuses_clearly(stack):
 
 
 async def test_a_job_past_its_deadline_fails_clearly_and_costs_nothing(tmp_path):
-    stack = await start_stack(tmp_path, job_seconds=30.0,
-                              bot_extra={"JOB_DEADLINE_MINUTES": "0.05"})
+    stack = await start_stack(
+        tmp_path, job_seconds=30.0, bot_extra={"JOB_DEADLINE_MINUTES": "0.05"}
+    )
     try:
         job_id = await _start_job(stack, "never ends")
         message = await stack.result_for(job_id, timeout=30)
