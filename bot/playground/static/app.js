@@ -35,6 +35,19 @@ class App {
     this.status = new Map(); // message id -> text under it
     this.frame = null;
     this.list = document.getElementById("messages");
+    // Follow new messages while the reader is at the bottom, as Discord does; not once they
+    // scrolled up to read something older.
+    this.stick = true;
+    this.list.addEventListener("scroll", () => {
+      const list = this.list;
+      this.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    });
+    const follow = () => {
+      if (this.stick) this.list.scrollTop = this.list.scrollHeight;
+    };
+    // Media grow the list when they load; load events do not bubble, so listen while capturing.
+    this.list.addEventListener("load", follow, true);
+    this.list.addEventListener("loadedmetadata", follow, true);
     this.composer = new Composer(document.getElementById("composer"), this);
   }
 
@@ -116,7 +129,10 @@ class App {
   async loadMessages() {
     const fresh = new Map();
     for (const channel of this.channels()) {
-      for (const message of await api.get(`/channels/${channel.id}/messages`)) fresh.set(message.id, message);
+      for (const message of await api.get(`/channels/${channel.id}/messages`)) {
+        delete message.edits;
+        fresh.set(message.id, message);
+      }
     }
     this.messages = fresh;
     this.schedule();
@@ -181,6 +197,7 @@ class App {
     );
     const me = this.meMember();
     document.getElementById("acting-as").textContent = me ? displayName(me.user) : "";
+    document.getElementById("acting-as-header").textContent = me ? `as ${displayName(me.user)}` : "";
     document.getElementById("channel-title").textContent = this.channelName(this.channelId);
   }
 
@@ -218,17 +235,8 @@ class App {
       .sort(byId);
   }
 
-  renderMessages() {
-    const list = this.list;
-    const atBottom = this.forceBottom || list.scrollHeight - list.scrollTop - list.clientHeight < 120;
-    this.forceBottom = false;
-    // Keep media elements across re-renders, so a playing video is not restarted by an edit.
-    const kept = new Map();
-    for (const node of list.querySelectorAll("video, img")) {
-      const key = node.tagName + " " + node.getAttribute("src");
-      if (!kept.has(key)) kept.set(key, node);
-    }
-    const context = {
+  renderContext() {
+    return {
       ...this.markdownContext(),
       onButton: (message, component) => this.press(message, component, []),
       onSelect: (message, component, values) => this.press(message, component, values),
@@ -244,46 +252,102 @@ class App {
       roles: () => this.roles(),
       channels: () => this.channels(true),
     };
-    const fragment = document.createDocumentFragment();
-    let previous = null;
-    const messages = this.visibleMessages();
-    if (!messages.length) {
-      fragment.append(
-        h(
-          "div",
-          { class: "channel-start" },
-          h("div", { class: "channel-start-icon" }, "#"),
-          h("h2", {}, `Welcome to #${this.channelName(this.channelId)}!`),
-          h("p", {}, "Type / in the box below to see what Pika can do. Switch members on the left to act as someone else."),
-        ),
-      );
+  }
+
+  // Everything a message's element depends on; an element is rebuilt only when this changes,
+  // so the rest of the list (a playing video, an open select) is left alone.
+  renderKey(message, previous) {
+    const pressed = [...this.pressed.keys()].filter((k) => k.startsWith(message.id + "|"));
+    return JSON.stringify([
+      this.me,
+      previous && previous.id,
+      previous && previous.author.id,
+      pressed,
+      this.status.get(message.id) || "",
+      message,
+    ]);
+  }
+
+  buildMessage(message, previous, context, old) {
+    const element = renderMessage(message, context, previous);
+    for (const key of this.pressed.keys()) {
+      const [messageId, customId] = key.split("|");
+      if (messageId !== message.id) continue;
+      const button = element.querySelector(`[data-custom-id="${CSS.escape(customId)}"]`);
+      if (button) button.classList.add("pending");
     }
-    for (const message of messages) {
-      const element = renderMessage(message, context, previous);
-      for (const [key, state] of this.pressed) {
-        const [messageId, customId] = key.split("|");
-        if (messageId !== message.id) continue;
-        const button = element.querySelector(`[data-custom-id="${CSS.escape(customId)}"]`);
-        if (button && state === "pending") button.classList.add("pending");
+    const status = this.status.get(message.id);
+    if (status) element.querySelector(".interaction-status").textContent = status;
+    // An edit must not restart a video that is playing (or reload an image).
+    const kept = new Map();
+    for (const node of old ? old.querySelectorAll("video, img") : []) {
+      kept.set(node.tagName + " " + node.getAttribute("src"), node);
+    }
+    for (const node of element.querySelectorAll("video, img")) {
+      const key = node.tagName + " " + node.getAttribute("src");
+      const previousNode = kept.get(key);
+      if (previousNode) {
+        previousNode.className = node.className;
+        node.replaceWith(previousNode);
+        kept.delete(key);
       }
-      const status = this.status.get(message.id);
-      if (status) element.querySelector(".interaction-status").textContent = status;
-      for (const node of element.querySelectorAll("video, img")) {
-        const old = kept.get(node.tagName + " " + node.getAttribute("src"));
-        if (old) {
-          old.className = node.className;
-          node.replaceWith(old);
-          kept.delete(node.tagName + " " + node.getAttribute("src"));
-        }
+    }
+    return element;
+  }
+
+  renderMessages() {
+    const list = this.list;
+    const atBottom = this.forceBottom || this.stick;
+    const scrolled = list.scrollTop;
+    this.forceBottom = false;
+    this.rendered = this.rendered || new Map(); // message id -> {key, element}
+    const context = this.renderContext();
+    const wanted = [];
+    const seen = new Set();
+    let previous = null;
+    for (const message of this.visibleMessages()) {
+      const key = this.renderKey(message, previous);
+      const cached = this.rendered.get(message.id);
+      let element = cached && cached.element;
+      if (!cached || cached.key !== key) {
+        element = this.buildMessage(message, previous, context, element);
+        this.rendered.set(message.id, { key, element });
       }
-      fragment.append(element);
+      wanted.push(element);
+      seen.add(message.id);
       previous = message;
     }
-    list.replaceChildren(fragment);
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    for (const id of [...this.rendered.keys()]) if (!seen.has(id)) this.rendered.delete(id);
+    if (!wanted.length) {
+      this.welcome =
+        this.welcome && this.welcome.dataset.channel === this.channelId
+          ? this.welcome
+          : h(
+              "div",
+              { class: "channel-start", "data-channel": this.channelId },
+              h("div", { class: "channel-start-icon" }, "#"),
+              h("h2", {}, `Welcome to #${this.channelName(this.channelId)}!`),
+              h("p", {}, "Type / in the box below to see what Pika can do. Switch members on the left to act as someone else."),
+            );
+      wanted.push(this.welcome);
+    }
+    // Move only what is out of place: untouched elements stay attached.
+    const keep = new Set(wanted);
+    for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+    let cursor = list.firstElementChild;
+    for (const element of wanted) {
+      if (element === cursor) {
+        cursor = cursor.nextElementSibling;
+      } else {
+        list.insertBefore(element, cursor);
+      }
+    }
+    list.scrollTop = atBottom ? list.scrollHeight : scrolled;
   }
 
   onMessage(message) {
+    // The page shows the message as it is now; its edit history would only cost memory.
+    delete message.edits;
     this.messages.set(message.id, message);
     if (message.channel_id === this.channelId) this.schedule();
   }
@@ -326,6 +390,7 @@ class App {
   // Wait until the bot acknowledged an interaction (or Discord's deadline passed); open its
   // modal, or say that it failed, as Discord's client does.
   async track(interactionId, { where, messageId } = {}) {
+    if (where === "composer") this.schedule(true);
     const known = this.interactions.get(interactionId);
     if (!known || !known.acknowledged) {
       await new Promise((resolve) => {
@@ -380,6 +445,7 @@ class App {
     source.addEventListener("commands", () => this.loadCommands());
     source.addEventListener("world", async () => {
       await this.loadWorld();
+      this.rendered = new Map(); // names and roles may have changed
       this.composer.refresh();
       this.schedule();
     });

@@ -29,7 +29,10 @@ export class Composer {
     this.current = null; // {leaf, fields}
     this.input.addEventListener("input", () => this.onInput());
     this.input.addEventListener("keydown", (event) => this.onKey(event));
-    this.input.addEventListener("blur", () => setTimeout(() => this.closePopup(), 150));
+    // Later, so a click on the list lands first; not if the box has the focus again by then.
+    this.input.addEventListener("blur", () =>
+      setTimeout(() => document.activeElement !== this.input && this.closePopup(), 150),
+    );
     this.input.addEventListener("focus", () => this.onInput());
   }
 
@@ -320,7 +323,9 @@ export class Composer {
       timer = setTimeout(ask, 200);
     });
     input.addEventListener("focus", ask);
-    input.addEventListener("blur", () => setTimeout(() => (list.hidden = true), 150));
+    input.addEventListener("blur", () =>
+      setTimeout(() => document.activeElement !== input && (list.hidden = true), 150),
+    );
     return {
       element: wrapper,
       read: () => {
