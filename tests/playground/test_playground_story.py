@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
+from bot.pika.simulator.video import RenderSpec, render
 from bot.playground.launcher import Playground
 from tests.playground.browser import (
     PHONE,
@@ -23,6 +25,15 @@ from tests.playground.browser import (
 )
 
 VIDEO_TIMEOUT = 30_000
+
+
+def photo(directory: Path) -> Path:
+    """A real JPEG, as a person would pick from their disk."""
+    made = render(
+        RenderSpec(width=160, height=160, fps=12, seconds=1.0, content="photo", seed=7),
+        directory / "media",
+    )
+    return made.poster
 
 
 async def wait_until_playable(page: Page, job_id: int) -> None:
@@ -59,9 +70,19 @@ async def test_alice_bob_and_the_owner_use_the_bot_in_a_browser(
         await shot(page, "01-alice-generate-form")
         await page.fill("[data-option='prompt'] input", "a cat surfing a wave at sunset")
         await page.select_option("[data-option='aspect_ratio'] select", label="1:1")
+        # The file picker: the picture travels as base64 and the bot must fetch it to start.
+        await page.set_input_files("[data-option='image'] input", photo(tmp_path))
         await watch_progress(page, "Pika job #1")
         await page.click("#command-send")
         await expect(progress_of(page, 1)).to_have_count(1, timeout=10_000)
+        sent = next(
+            i.payload["data"]
+            for i in playground.emulator.state.interactions.by_id.values()
+            if i.command_name == "generate"
+        )
+        (picture,) = sent["resolved"]["attachments"].values()
+        assert picture["size"] == photo(tmp_path).stat().st_size
+        assert picture["content_type"] == "image/jpeg"
         await expect(progress_of(page, 1).locator(".interaction-header")).to_contain_text(
             "Alice used /generate"
         )
@@ -98,6 +119,21 @@ async def test_alice_bob_and_the_owner_use_the_bot_in_a_browser(
             "a dog surfing a wave at dawn"
         )
         await shot(page, "06-alice-reprompted")
+
+        # -- autocomplete asks the bot while alice types --------------------------------------
+        await open_command(page, "upscale")
+        await page.click("[data-option='job'] input")
+        await page.keyboard.type("dog")
+        choices = page.locator("[data-option='job'] .ac-item")
+        await expect(choices).to_have_count(1)
+        await expect(choices).to_have_text("#3 · Reprompt · a dog surfing a wave at dawn")
+        await choices.click()
+        await expect(page.locator("[data-option='job'] input")).to_have_value(
+            "#3 · Reprompt · a dog surfing a wave at dawn"
+        )
+        await shot(page, "06b-alice-autocomplete")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("form.command-form")).to_have_count(0)
 
         # -- bob presses alice's button: a refusal only bob sees ---------------------------
         await act_as(page, "bob")
