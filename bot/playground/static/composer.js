@@ -27,13 +27,22 @@ export class Composer {
     this.shown = [];
     this.highlight = 0;
     this.current = null; // {leaf, fields}
-    this.input.addEventListener("input", () => this.onInput());
+    this.input.addEventListener("input", () => {
+      this.fit();
+      this.onInput();
+    });
     this.input.addEventListener("keydown", (event) => this.onKey(event));
     // Later, so a click on the list lands first; not if the box has the focus again by then.
     this.input.addEventListener("blur", () =>
       setTimeout(() => document.activeElement !== this.input && this.closePopup(), 150),
     );
     this.input.addEventListener("focus", () => this.onInput());
+  }
+
+  // Grow with the text, as Discord's box does (Shift+Enter makes a new line).
+  fit() {
+    this.input.style.height = "auto";
+    this.input.style.height = this.input.scrollHeight + "px";
   }
 
   // -- the command list ------------------------------------------------------------------
@@ -130,6 +139,7 @@ export class Composer {
     try {
       await api.post("/messages", { user: this.app.me, channel: this.app.channelId, content });
       this.input.value = "";
+      this.fit();
       this.say("");
     } catch (error) {
       this.say(error.message, true);

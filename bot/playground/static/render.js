@@ -332,7 +332,11 @@ export function renderMessage(message, ctx, previous) {
   } else if (message.edited_timestamp && !message.loading && !(message.embeds || []).length) {
     main.append(h("span", { class: "edited" }, "(edited)"));
   }
-  const attachments = message.attachments || [];
+  // Like Discord, a file an embed shows (attachment://name) is not listed again.
+  const shown = new Set(
+    (message.embeds || []).flatMap((e) => [e.image && e.image.url, e.thumbnail && e.thumbnail.url]),
+  );
+  const attachments = (message.attachments || []).filter((a) => !shown.has(a.url));
   if (attachments.length) main.append(h("div", { class: "attachments" }, attachments.map(renderAttachment)));
   const embeds = message.embeds || [];
   if (embeds.length) {
