@@ -185,6 +185,38 @@ async def test_the_page_draws_messages_as_discord_does(emulator, tmp_path) -> No
         mark = await message.locator(".attachment video").get_attribute("data-mark")
         assert mark == "same element"
 
+        # -- a select sends the picked value (no bot here, so the emulator says so) ---------
+        menu = await post_as_bot(
+            http,
+            emulator,
+            ids["#general"],
+            {
+                "content": "Pick one",
+                "components": [
+                    {
+                        "type": 1,
+                        "components": [
+                            {
+                                "type": 3,
+                                "custom_id": "flavour",
+                                "placeholder": "A flavour",
+                                "options": [
+                                    {"label": "Vanilla", "value": "v"},
+                                    {"label": "Mint", "value": "m"},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            },
+        )
+        picker = page.locator(f"article[data-message-id='{menu['id']}']")
+        await picker.locator("select.dc-select").select_option(label="Mint")
+        # The values were valid (else 400); only the missing bot stopped the interaction.
+        await expect(picker.locator(".interaction-status")).to_have_text(
+            "no bot is connected to the gateway"
+        )
+
         # -- a Components V2 layout --------------------------------------------------------
         layout = await post_as_bot(
             http,
@@ -219,5 +251,5 @@ async def test_the_page_draws_messages_as_discord_does(emulator, tmp_path) -> No
         await page.set_viewport_size(PHONE)
         await page.click("#toggle-sidebar")
         await page.click("button.channel[data-channel='general']")
-        await expect(page.locator("article.message")).to_have_count(2)
+        await expect(page.locator("article.message")).to_have_count(3)
         assert not errors, errors

@@ -228,6 +228,11 @@ export class Composer {
       );
       return { element, read: () => (element.value === "" ? undefined : element.value) };
     };
+    const typed = [OPTION.STRING, OPTION.INTEGER, OPTION.NUMBER].includes(option.type);
+    if (option.autocomplete && typed) {
+      const element = h("input", { type: "text", name: option.name, autocomplete: "off" });
+      return this.autocomplete(leaf, option, element);
+    }
     if (choices.length) {
       const picked = select(choices.map((c) => ({ value: JSON.stringify(c.value), label: c.name })));
       return { element: picked.element, read: () => (picked.read() === undefined ? undefined : JSON.parse(picked.read())) };
@@ -282,8 +287,7 @@ export class Composer {
           minlength: option.min_length,
           maxlength: option.max_length,
         });
-        if (!option.autocomplete) return { element, read: () => (element.value === "" ? undefined : element.value) };
-        return this.autocomplete(leaf, option, element);
+        return { element, read: () => (element.value === "" ? undefined : element.value) };
       }
     }
   }
