@@ -119,6 +119,9 @@ class MessageEvents:
                     )
                 continue
             data = {**state.render_for_control(message), "deleted": False}
+            # The page shows messages as they are now; every past version would make each
+            # update of a progress message longer than the last.
+            data.pop("edits", None)
             self._publish(Event("message_create" if previous is None else "message_update", data))
 
     def _scan_interactions(self) -> None:

@@ -99,7 +99,7 @@ async def test_the_page_learns_of_every_create_edit_and_delete(emulator, http) -
         posted = await response.json()
     assert (await stream.until("message_create"))["id"] == posted["id"]
 
-    for percent in (40, 100):
+    for count, percent in enumerate((40, 100), start=1):
         async with http.patch(
             f"{api}/channels/{general}/messages/{posted['id']}",
             json={"content": f"{percent}%"},
@@ -110,6 +110,8 @@ async def test_the_page_learns_of_every_create_edit_and_delete(emulator, http) -
         assert updated["id"] == posted["id"]
         assert updated["content"] == f"{percent}%"
         assert updated["edited_timestamp"] is not None
+        assert updated["edit_count"] == count
+        assert "edits" not in updated  # the history would grow every event
 
     async with http.delete(
         f"{api}/channels/{general}/messages/{posted['id']}", headers=BOT
