@@ -76,7 +76,9 @@ class DiscordOutlet:
         """Edit the job's message; return False when it can no longer be edited that way."""
         if target.message_id is None:
             return False
-        kwargs: dict = {"embed": embed, "content": content}
+        kwargs: dict = {"embed": embed}
+        if content is not None:  # leave the message's words alone unless told otherwise
+            kwargs["content"] = content
         if view is not None:
             kwargs["view"] = view
         if target.kind == "interaction":

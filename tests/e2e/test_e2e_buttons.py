@@ -24,6 +24,7 @@ async def _started_from(stack, parent_id: int, owner_name: str):
             job.parent_job_id == parent_id
             and job.owner_id == owner
             and job.id not in _started_from.seen
+            and job.progress_message_id is not None
         ),
         timeout=30,
     )
