@@ -50,6 +50,8 @@ async def test_buttons_work_after_a_restart(stack):
     extended = await stack.result_for(extend.id)
     progress = await stack.emu.message(extend.progress_message_id)
     assert progress["message_reference"]["message_id"] == result["id"]
+    assert f"started this from job #{job_id}" in progress["content"]
+    assert progress["edit_count"] >= 2
     original = decode_video(await stack.emu.download(result["attachments"][0]["url"]))
     longer = decode_video(await stack.emu.download(extended["attachments"][0]["url"]))
     assert longer["seconds"] >= original["seconds"] + 3.5
