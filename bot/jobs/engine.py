@@ -172,6 +172,11 @@ class JobEngine:
         except PikaError as error:
             await self._fail(record, str(error))
             return
+        except Exception:
+            # A bug, not Pika's answer: whether Pika got the request is unknown, so never resend.
+            log.exception("Job %s: submitting failed unexpectedly", record.id)
+            await self._fail(record, "Something went wrong sending this to Pika.")
+            return
         await self.store.mark_submitted(record.id, provider_job_id)
         log.info(
             "Job %s: submitted to %s as %s (user %s, guild %s)",
@@ -267,7 +272,7 @@ class JobEngine:
     async def _hand_over(self, record: Any, view: render.JobView) -> Any:
         """The interaction token is (nearly) dead: continue in the bot's own channel message."""
         target = self.target(record)
-        posted = await self.outlet.post(
+        message_id = await self.outlet.post(
             MessageTarget(target.channel_id, None, "channel", None, None, None),
             content=(
                 f"<@{record.owner_id}> your video is still being made; progress continues here."
@@ -275,8 +280,8 @@ class JobEngine:
             embed=render.progress_embed(view),
             reply_to=target.message_id,
         )
-        log.info("Job %s: progress continues in channel message %s", record.id, posted.message_id)
-        await self.store.set_progress_message(record.id, posted.message_id, kind="channel")
+        log.info("Job %s: progress continues in channel message %s", record.id, message_id)
+        await self.store.set_progress_message(record.id, message_id, kind="channel")
         return await self.store.get_job(record.id)
 
     # -- the end of a job --------------------------------------------------------------------
@@ -341,7 +346,7 @@ class JobEngine:
                 )
             with contextlib.suppress(discord.HTTPException):
                 await self.outlet.edit(target, render.progress_embed(view))
-            posted = await self.outlet.post(
+            message_id = await self.outlet.post(
                 target,
                 content=f"<@{record.owner_id}> your video is ready!",
                 embed=render.result_embed(view, link_note=link_note),
@@ -355,12 +360,12 @@ class JobEngine:
             return
         finally:
             discard(downloaded)
-        await self.store.mark_delivered(record.id, posted.message_id)
+        await self.store.mark_delivered(record.id, message_id)
         self._forget(record.id)
         log.info(
             "Job %s: delivered as message %s (user %s, guild %s)",
             record.id,
-            posted.message_id,
+            message_id,
             record.owner_id,
             record.guild_id,
         )
@@ -376,10 +381,9 @@ class JobEngine:
             if await self.outlet.edit(target, embed):
                 message_id = target.message_id
             else:
-                posted = await self.outlet.post(
+                message_id = await self.outlet.post(
                     target, content=f"<@{record.owner_id}>", embed=embed, reply_to=target.message_id
                 )
-                message_id = posted.message_id
         except discord.HTTPException as error:
             self.track(record.id, self._after_post_error(record, error))
             return

@@ -49,7 +49,6 @@ class Launcher:
         parent_job_id: int | None,
         with_token: bool,
     ) -> Any:
-        check_supported(self._services.pika.capabilities, request)
         roles, exempt = await self._member_context(interaction)
         now = self._services.clock.now()
         new_job = NewJob(
@@ -111,19 +110,23 @@ class Launcher:
         self, interaction: discord.Interaction, request: PikaRequest, *, parent: Any
     ) -> None:
         """Start a follow-up job as a reply to the result whose button was pressed."""
+        check_supported(self._services.pika.capabilities, request)
+        if not interaction.response.is_done():
+            await interaction.response.defer()  # acknowledge first, as commands do
         record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=False)
         engine = self._services.engine
-        if not interaction.response.is_done():
-            await interaction.response.defer()
-        posted = await engine.outlet.post(
-            MessageTarget(record.channel_id, None, "channel", None, None, None),
-            content=f"<@{interaction.user.id}> started this from job #{parent.id}.",
-            embed=render.progress_embed(engine.view(record)),
-            reply_to=interaction.message.id if interaction.message else None,
-        )
-        await self._services.store.set_progress_message(
-            record.id, posted.message_id, kind="channel"
-        )
+        try:
+            message_id = await engine.outlet.post(
+                MessageTarget(record.channel_id, None, "channel", None, None, None),
+                content=f"<@{interaction.user.id}> started this from job #{parent.id}.",
+                embed=render.progress_embed(engine.view(record)),
+                reply_to=interaction.message.id if interaction.message else None,
+            )
+        except discord.HTTPException:
+            log.warning("Job %s: could not show the job; releasing its credits", record.id)
+            await self._services.store.finish_failed(record.id, error="Discord lost the request.")
+            raise
+        await self._services.store.set_progress_message(record.id, message_id, kind="channel")
         record = await self._services.store.get_job(record.id)
         await engine.submit(record)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -34,20 +35,10 @@ class MessageTarget:
     token_expires_at: datetime | None
 
 
-@dataclass(frozen=True)
-class Posted:
-    message_id: int
-    kind: str
-
-
-class ViewFactory(Protocol):
-    def __call__(self, job_id: int) -> discord.ui.View | None: ...
-
-
 class DiscordOutlet:
     """Posts and edits job messages, choosing the route that still works."""
 
-    def __init__(self, bot: commands.Bot, now: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, bot: commands.Bot, now: Callable[[], datetime]) -> None:
         self.bot = bot
         self._now = now
 
@@ -99,8 +90,8 @@ class DiscordOutlet:
         filename: str = "video.mp4",
         view: discord.ui.View | None = None,
         reply_to: int | None = None,
-    ) -> Posted:
-        """Post a new message: a followup while the token lives, else a channel reply."""
+    ) -> int:
+        """Post a message and return its id: a followup while the token lives, else the channel."""
         files = [discord.File(file_path, filename=filename)] if file_path else []
         mentions = discord.AllowedMentions(users=True, roles=False, everyone=False)
         if target.kind == "interaction" and self.token_alive(target):
@@ -114,7 +105,7 @@ class DiscordOutlet:
             if view is not None:
                 kwargs["view"] = view
             message = await self._webhook(target).send(**kwargs)
-            return Posted(message.id, "interaction")
+            return message.id
         reference = None
         if reply_to is not None:
             reference = discord.MessageReference(
@@ -130,7 +121,7 @@ class DiscordOutlet:
         if view is not None:
             send_kwargs["view"] = view
         message = await self._channel(target.channel_id).send(**send_kwargs)
-        return Posted(message.id, "channel")
+        return message.id
 
     async def find_posted(self, channel_id: int, job_id: int, kind: str) -> int | None:
         """Find a message the bot already posted for this job (after a crash mid-delivery)."""

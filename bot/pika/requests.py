@@ -399,13 +399,18 @@ class SwapRequest(_Request):
         return self
 
 
-class RepromptRequest(_Request):
-    """Regenerate an earlier video with a new prompt (model 1.0 service feature)."""
+class _ChangesVideo(_Request):
+    """A request that remakes an earlier video, keeping or changing its prompt and options."""
 
-    op: Literal["reprompt"] = "reprompt"
     prompt: Prompt = ""
     video: VideoUrl
     options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+
+class RepromptRequest(_ChangesVideo):
+    """Regenerate an earlier video with a new prompt (model 1.0 service feature)."""
+
+    op: Literal["reprompt"] = "reprompt"
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -414,35 +419,26 @@ class RepromptRequest(_Request):
         return self
 
 
-class EditRequest(_Request):
+class EditRequest(_ChangesVideo):
     """Remake an earlier video with new options and the same prompt."""
 
     op: Literal["edit"] = "edit"
-    prompt: Prompt = ""
-    video: VideoUrl
-    options: GenerationOptions = Field(default_factory=GenerationOptions)
     style: OptionalStyle = None
 
 
-class InpaintRequest(_Request):
+class InpaintRequest(_ChangesVideo):
     """Modify a region of an earlier video."""
 
     op: Literal["inpaint"] = "inpaint"
-    prompt: Prompt = ""
-    video: VideoUrl
     area: Area
-    options: GenerationOptions = Field(default_factory=GenerationOptions)
     style: OptionalStyle = None
 
 
-class OutpaintRequest(_Request):
+class OutpaintRequest(_ChangesVideo):
     """Extend the canvas of an earlier video, possibly to a new aspect ratio."""
 
     op: Literal["outpaint"] = "outpaint"
-    prompt: Prompt = ""
-    video: VideoUrl
     area: Area
-    options: GenerationOptions = Field(default_factory=GenerationOptions)
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -450,13 +446,10 @@ class OutpaintRequest(_Request):
         return self
 
 
-class ExtendRequest(_Request):
+class ExtendRequest(_ChangesVideo):
     """Add four seconds to an earlier video."""
 
     op: Literal["extend"] = "extend"
-    prompt: Prompt = ""
-    video: VideoUrl
-    options: GenerationOptions = Field(default_factory=GenerationOptions)
 
 
 class UpscaleRequest(_Request):
