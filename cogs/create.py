@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import BadInput
+from bot.jobs.launch import after_checks
 from bot.pika.job import Operation
 from bot.pika.requests import (
     AdditionsRequest,
@@ -17,7 +18,7 @@ from bot.pika.requests import (
     PikaffectRequest,
     SwapRequest,
 )
-from bot.ui.inputs import IMAGE, VIDEO, attachment_url
+from bot.ui.inputs import IMAGE, VIDEO, media_input
 from cogs import _choices as choices
 from cogs._options import drop_unset, generation_options
 from cogs._provider import hide_unsupported
@@ -76,14 +77,21 @@ class Create(commands.Cog):
             # The service's first model, so a feed user is never refused a model they didn't pick.
             offered = self.bot.services.pika.capabilities.models.get(Operation.GENERATE)
             model = offered[0] if offered else None
-        request = GenerateRequest.create(
+        attached = [
+            media_input(file, kind, option)
+            for file, kind, option in ((image, IMAGE, "image"), (video, VIDEO, "video"))
+            if file is not None
+        ]
+        urls = {item.option: item.url for item in attached}
+        request = after_checks(
+            GenerateRequest,
             **drop_unset(
                 prompt=prompt,
                 model=model,
                 style=style,
                 sfx=sfx,
-                image=attachment_url(image, IMAGE, "image") if image else None,
-                video=attachment_url(video, VIDEO, "video") if video else None,
+                image=urls.get("image"),
+                video=urls.get("video"),
                 options=generation_options(
                     aspect_ratio=aspect_ratio,
                     fps=fps,
@@ -96,9 +104,9 @@ class Create(commands.Cog):
                     camera_tilt=camera_tilt,
                     camera_rotate=camera_rotate,
                 ),
-            )
+            ),
         )
-        await self.launcher.from_command(interaction, request)
+        await self.launcher.from_command(interaction, request, media=attached)
 
     @app_commands.command(description="Apply a Pikaffect (Squish, Melt, Inflate...) to an image")
     @app_commands.describe(
@@ -114,12 +122,11 @@ class Create(commands.Cog):
         effect: str,
         prompt: str | None = None,
     ) -> None:
-        request = PikaffectRequest.create(
-            **drop_unset(
-                image=attachment_url(image, IMAGE, "image"), pikaffect=effect, prompt=prompt
-            )
+        picture = media_input(image, IMAGE, "image")
+        request = after_checks(
+            PikaffectRequest, **drop_unset(image=picture.url, pikaffect=effect, prompt=prompt)
         )
-        await self.launcher.from_command(interaction, request)
+        await self.launcher.from_command(interaction, request, media=[picture])
 
     @app_commands.command(description="Compose a scene from up to five images")
     @app_commands.describe(
@@ -152,21 +159,22 @@ class Create(commands.Cog):
         aspect_ratio: str | None = None,
     ) -> None:
         images = [image1, image2, image3, image4, image5]
-        urls = tuple(
-            attachment_url(image, IMAGE, f"image{number}")
+        pictures = [
+            media_input(image, IMAGE, f"image{number}")
             for number, image in enumerate(images, start=1)
             if image is not None
-        )
-        request = IngredientsRequest.create(
+        ]
+        request = after_checks(
+            IngredientsRequest,
             **drop_unset(
                 prompt=prompt,
-                ingredients=urls,
+                ingredients=tuple(picture.url for picture in pictures),
                 ingredients_mode=mode,
                 model=model,
                 options=generation_options(aspect_ratio=aspect_ratio),
-            )
+            ),
         )
-        await self.launcher.from_command(interaction, request)
+        await self.launcher.from_command(interaction, request, media=pictures)
 
     @app_commands.command(description="Pika Additions: add what an image shows into a video")
     @app_commands.describe(
@@ -181,12 +189,9 @@ class Create(commands.Cog):
         image: discord.Attachment,
         prompt: str,
     ) -> None:
-        request = AdditionsRequest.create(
-            video=attachment_url(video, VIDEO, "video"),
-            image=attachment_url(image, IMAGE, "image"),
-            prompt=prompt,
-        )
-        await self.launcher.from_command(interaction, request)
+        clip, picture = media_input(video, VIDEO, "video"), media_input(image, IMAGE, "image")
+        request = after_checks(AdditionsRequest, video=clip.url, image=picture.url, prompt=prompt)
+        await self.launcher.from_command(interaction, request, media=[clip, picture])
 
     @app_commands.command(description="Pika Swap: replace something in a video")
     @app_commands.describe(
@@ -203,13 +208,11 @@ class Create(commands.Cog):
         swap: str,
         prompt: str,
     ) -> None:
-        request = SwapRequest.create(
-            video=attachment_url(video, VIDEO, "video"),
-            image=attachment_url(image, IMAGE, "image"),
-            swap_prompt=swap,
-            prompt=prompt,
+        clip, picture = media_input(video, VIDEO, "video"), media_input(image, IMAGE, "image")
+        request = after_checks(
+            SwapRequest, video=clip.url, image=picture.url, swap_prompt=swap, prompt=prompt
         )
-        await self.launcher.from_command(interaction, request)
+        await self.launcher.from_command(interaction, request, media=[clip, picture])
 
 
 async def setup(bot: PikaBot) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import BadInput
+from bot.jobs.launch import after_checks
+from bot.media.probe import Probe
 from bot.pika.requests import (
     EditRequest,
     ExtendRequest,
@@ -19,7 +21,7 @@ from bot.pika.requests import (
     UpscaleRequest,
     parse_request,
 )
-from bot.ui.inputs import AUDIO, attachment_url
+from bot.ui.inputs import AUDIO, media_input, speech_window
 from cogs import _choices as choices
 from cogs._options import drop_unset, generation_options
 from cogs._provider import hide_unsupported
@@ -69,7 +71,7 @@ class Edit(commands.Cog):
         job=JOB_HELP,
         audio="The speech (WAV)",
         start="Where the speech starts in the audio, in seconds (default 0)",
-        end="Where the speech ends, in seconds (default: the video's length)",
+        end="Where the speech ends, in seconds (default: its end, cut to the video's length)",
     )
     async def lipsync(
         self,
@@ -80,24 +82,29 @@ class Edit(commands.Cog):
         start: Seconds | None = None,
         end: Seconds | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        start = start or 0.0
-        if end is None:
-            if record is None or not record.duration:
-                raise BadInput("Give `end`: where the speech ends, in seconds.")
-            end = start + record.duration
-        if record is not None and record.duration and end - start > record.duration:
-            raise BadInput(
-                f"The speech ({end - start:g}s) must fit in the video "
-                f"({record.duration:g}s): make `end` - `start` shorter."
+        source = await self.launcher.source_video(interaction, video, job)
+        speech = media_input(audio, AUDIO, "audio")
+        known_length = source.record.duration if source.record is not None else None
+
+        def build(probes: Mapping[str, Probe]) -> LipsyncRequest:
+            video_probe = probes.get("video")
+            video_seconds = video_probe.seconds if video_probe is not None else known_length
+            speech_start, speech_end = speech_window(
+                speech, probes["audio"].seconds, video_seconds, start or 0.0, end
             )
-        request = LipsyncRequest.create(
-            video=source,
-            speech=attachment_url(audio, AUDIO, "audio"),
-            speech_start=start,
-            speech_end=end,
+            return LipsyncRequest.create(
+                video=source.url,
+                speech=speech.url,
+                speech_start=speech_start,
+                speech_end=speech_end,
+            )
+
+        await self.launcher.from_command(
+            interaction,
+            build,
+            media=[*source.media_list, speech],
+            parent_job_id=source.parent_job_id,
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
 
     @app_commands.command(description="Redo a region of a video (values in percent of the frame)")
     @app_commands.describe(
@@ -123,17 +130,21 @@ class Edit(commands.Cog):
         prompt: str | None = None,
         style: str | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        request = InpaintRequest.create(
+        source = await self.launcher.source_video(interaction, video, job)
+        record = source.record
+        request = after_checks(
+            InpaintRequest,
             **drop_unset(
-                video=source,
+                video=source.url,
                 prompt=prompt if prompt is not None else earlier_prompt(record),
                 style=style,
                 area={"x": x, "y": y, "width": width, "height": height},
                 options=generation_options(base=earlier_options(record)),
-            )
+            ),
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+        await self.launcher.from_command(
+            interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
+        )
 
     @app_commands.command(description="Extend a video's canvas, possibly to a new shape")
     @app_commands.describe(
@@ -159,14 +170,18 @@ class Edit(commands.Cog):
         width: Percent = 100.0,
         height: Percent = 100.0,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        request = OutpaintRequest.create(
-            video=source,
+        source = await self.launcher.source_video(interaction, video, job)
+        record = source.record
+        request = after_checks(
+            OutpaintRequest,
+            video=source.url,
             prompt=prompt,
             area={"x": x, "y": y, "width": width, "height": height},
             options=generation_options(base=earlier_options(record), aspect_ratio=aspect_ratio),
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+        await self.launcher.from_command(
+            interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
+        )
 
     @app_commands.command(description="Add 4 seconds to a video")
     @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt="What happens next")
@@ -177,15 +192,19 @@ class Edit(commands.Cog):
         job: str | None = None,
         prompt: str | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        request = ExtendRequest.create(
+        source = await self.launcher.source_video(interaction, video, job)
+        record = source.record
+        request = after_checks(
+            ExtendRequest,
             **drop_unset(
-                video=source,
+                video=source.url,
                 prompt=prompt if prompt is not None else earlier_prompt(record),
                 options=generation_options(base=earlier_options(record)),
-            )
+            ),
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+        await self.launcher.from_command(
+            interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
+        )
 
     @app_commands.command(description="Make a video sharper, at a higher resolution")
     @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP)
@@ -195,9 +214,12 @@ class Edit(commands.Cog):
         video: discord.Attachment | None = None,
         job: str | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
+        source = await self.launcher.source_video(interaction, video, job)
         await self.launcher.from_command(
-            interaction, UpscaleRequest.create(video=source), parent_job_id=_id(record)
+            interaction,
+            after_checks(UpscaleRequest, video=source.url),
+            media=source.media_list,
+            parent_job_id=source.parent_job_id,
         )
 
     @app_commands.command(description="Remake a video with a new prompt")
@@ -209,11 +231,17 @@ class Edit(commands.Cog):
         video: discord.Attachment | None = None,
         job: str | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        request = RepromptRequest.create(
-            video=source, prompt=prompt, options=generation_options(base=earlier_options(record))
+        source = await self.launcher.source_video(interaction, video, job)
+        record = source.record
+        request = after_checks(
+            RepromptRequest,
+            video=source.url,
+            prompt=prompt,
+            options=generation_options(base=earlier_options(record)),
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+        await self.launcher.from_command(
+            interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
+        )
 
     @app_commands.command(description="Remake a video with new options")
     @app_commands.describe(
@@ -242,10 +270,12 @@ class Edit(commands.Cog):
         camera_tilt: str | None = None,
         camera_rotate: str | None = None,
     ) -> None:
-        source, record = await self.launcher.source_video(interaction, video, job)
-        request = EditRequest.create(
+        source = await self.launcher.source_video(interaction, video, job)
+        record = source.record
+        request = after_checks(
+            EditRequest,
             **drop_unset(
-                video=source,
+                video=source.url,
                 prompt=prompt if prompt is not None else earlier_prompt(record),
                 style=style,
                 options=generation_options(
@@ -261,17 +291,15 @@ class Edit(commands.Cog):
                     camera_tilt=camera_tilt,
                     camera_rotate=camera_rotate,
                 ),
-            )
+            ),
         )
-        await self.launcher.from_command(interaction, request, parent_job_id=_id(record))
+        await self.launcher.from_command(
+            interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
+        )
 
     for _command in (lipsync, inpaint, outpaint, extend, upscale, reprompt, edit):
         _command.autocomplete("job")(job_autocomplete)
     del _command
-
-
-def _id(record: Any | None) -> int | None:
-    return record.id if record is not None else None
 
 
 async def setup(bot: PikaBot) -> None:

@@ -318,14 +318,26 @@ class CdnRoutes:
             attachment = None
         if attachment is None or str(attachment.channel_id) != request.match_info["channel_id"]:
             return web.Response(status=404, text="This content is no longer available.")
-        return web.Response(
-            body=attachment.data,
-            headers={
-                "Content-Type": attachment.content_type,
-                "Content-Disposition": f'attachment; filename="{attachment.filename}"',
-                "Cache-Control": "public, max-age=31536000",
-            },
-        )
+        headers = {
+            "Content-Type": attachment.content_type,
+            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
+            "Cache-Control": "public, max-age=31536000",
+            "Accept-Ranges": "bytes",
+        }
+        data = attachment.data
+        try:
+            wanted = request.http_range
+        except ValueError:
+            wanted = slice(None)
+        if wanted.start is None and wanted.stop is None:
+            return web.Response(body=data, headers=headers)
+        # Like Discord's CDN: a satisfiable byte range answers 206 with only those bytes.
+        start, stop, _ = wanted.indices(len(data))
+        if start >= len(data) or stop <= start:
+            headers["Content-Range"] = f"bytes */{len(data)}"
+            return web.Response(status=416, headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+        return web.Response(status=206, body=data[start:stop], headers=headers)
 
 
 def _int(request: web.Request, key: str) -> int:

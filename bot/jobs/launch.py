@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +14,12 @@ import discord
 
 from bot.errors import BadInput, NotAllowed
 from bot.jobs.outlet import MessageTarget
+from bot.media.probe import Probe, ProbeError, probe_url
 from bot.pika.requests import PikaRequest, parse_request
 from bot.pika.validation import check_supported
 from bot.store import NewJob
 from bot.ui import render
+from bot.ui.inputs import VIDEO, MediaInput, check_probed, media_input, unreadable
 
 if TYPE_CHECKING:
     from bot.client import PikaBot
@@ -22,6 +27,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
+
+RequestBuilder = Callable[[Mapping[str, Probe]], PikaRequest]
+"""Builds a request once the attached files are known (by option name)."""
+
+
+def after_checks(request_type: Any, /, **fields: Any) -> RequestBuilder:
+    """Validate the request only once its files passed, so a bad file is named first."""
+    return lambda _probes: request_type.create(**fields)
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """The video a command changes: an attached file, or the result of an earlier job."""
+
+    url: str
+    record: Any | None
+    media: MediaInput | None
+
+    @property
+    def media_list(self) -> list[MediaInput]:
+        return [self.media] if self.media is not None else []
+
+    @property
+    def parent_job_id(self) -> int | None:
+        return self.record.id if self.record is not None else None
 
 
 class Launcher:
@@ -69,15 +99,29 @@ class Launcher:
     async def from_command(
         self,
         interaction: discord.Interaction,
-        request: PikaRequest,
+        request: PikaRequest | RequestBuilder,
         *,
+        media: Sequence[MediaInput] = (),
         parent_job_id: int | None = None,
     ) -> None:
-        """Hold the credits, show progress as the command's reply, and submit."""
-        check_supported(self._services.pika.capabilities, request)
+        """Check the files, hold the credits, show progress as the command's reply, and submit.
+
+        ``request`` may be a builder that needs what the attached files turned out to be (a
+        clip's length, say); it is called once their bytes have been looked at.
+        """
+        if not media:
+            if callable(request):
+                request = request({})
+            check_supported(self._services.pika.capabilities, request)
         # Acknowledge first (Discord allows 3 s); the checks so far were instant and local.
         await interaction.response.defer(thinking=True)
         try:
+            if media:
+                probes = await self.inspect(media)
+                if callable(request):
+                    request = request(probes)
+                check_supported(self._services.pika.capabilities, request)
+            assert not callable(request)
             record = await self._hold(
                 interaction, request, parent_job_id=parent_job_id, with_token=True
             )
@@ -144,25 +188,39 @@ class Launcher:
             raise BadInput(f"Job #{digits} hasn't finished with a video yet.")
         return record
 
+    async def inspect(self, media: Sequence[MediaInput]) -> dict[str, Probe]:
+        """Look at each attached file's own bytes; refuse one that is not what it should be."""
+
+        async def look(item: MediaInput) -> Probe:
+            try:
+                probe = await probe_url(self._services.http, item.url, item.size)
+            except ProbeError as error:
+                log.info("Could not read attachment %s: %s", item.filename, error)
+                raise unreadable(item) from None
+            check_probed(item, probe)
+            return probe
+
+        probes = await asyncio.gather(*(look(item) for item in media))
+        return {item.option: probe for item, probe in zip(media, probes, strict=True)}
+
     async def source_video(
         self,
         interaction: discord.Interaction,
         video: discord.Attachment | None,
         job: str | None,
-    ) -> tuple[str, Any | None]:
+    ) -> VideoSource:
         """Resolve exactly one of `video` and `job` into a video URL (and the earlier job)."""
-        from bot.ui.inputs import VIDEO, attachment_url
-
         if (video is None) == (job is None):
             raise BadInput(
                 "Give either `video` (an MP4 file) or `job` (one of your videos), "
                 "not both and not neither."
             )
         if video is not None:
-            return attachment_url(video, VIDEO, "video"), None
+            attached = media_input(video, VIDEO, "video")
+            return VideoSource(attached.url, None, attached)
         assert job is not None
         record = await self.own_finished_job(interaction, job)
-        return record.result_url, record
+        return VideoSource(record.result_url, record, None)
 
     async def job_choices(
         self,

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
+from bot.domain.text import clean_text, has_visible_text
 from bot.pika.errors import UnsupportedOperationError
 from bot.pika.job import Job, JobStatus, Operation
 from bot.pika.provider import Capabilities
@@ -107,12 +108,23 @@ def one_of(values: Iterable[object]) -> str:
 
 
 def text(value: object, name: str, *, limit: int) -> str:
-    """Return ``value`` stripped, failing when it is not text or longer than ``limit``."""
+    """Return ``value`` cleaned (NFC, no control or zero-width characters), within ``limit``.
+
+    Text that held only invisible characters is refused rather than sent as an empty prompt.
+    """
     if value is None:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"the {name} must be text")
-    value = value.strip()
+    cleaned = clean_text(value)
+    if not has_visible_text(cleaned):
+        if value.strip():
+            raise ValueError(
+                f"the {name} is empty once its invisible characters are removed; "
+                "write it in plain words"
+            )
+        return ""
+    value = cleaned
     if len(value) > limit:
         raise ValueError(f"the {name} must be at most {limit} characters")
     return value
