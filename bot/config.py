@@ -16,17 +16,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.periods import QuotaPeriod
+
 
 class PikaProvider(StrEnum):
     SIMULATOR = "simulator"
     WEBBOT = "webbot"
     FEED = "feed"
-
-
-class QuotaPeriod(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
 
 
 class Settings(BaseSettings):

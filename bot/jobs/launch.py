@@ -15,8 +15,8 @@ import discord
 from bot.errors import BadInput, NotAllowed
 from bot.jobs.outlet import MessageTarget
 from bot.media.probe import Probe, ProbeError, probe_url
+from bot.pika.capabilities import check_supported
 from bot.pika.requests import PikaRequest, parse_request
-from bot.pika.validation import check_supported
 from bot.store import NewJob
 from bot.ui import render
 from bot.ui.inputs import VIDEO, MediaInput, check_probed, media_input, unreadable

@@ -7,10 +7,9 @@ from typing import ClassVar
 
 import aiohttp
 
+from bot.pika.capabilities import Capabilities, check_supported
 from bot.pika.http import PikaHttp, Sleep
-from bot.pika.provider import Capabilities
 from bot.pika.requests import PikaRequest
-from bot.pika.validation import check_supported
 
 
 class HttpDialect:

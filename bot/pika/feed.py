@@ -11,6 +11,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from bot.pika.capabilities import CANNOT, DialectCapabilities
 from bot.pika.dialect import HttpDialect
 from bot.pika.errors import UnavailableError, UnsupportedOperationError
 from bot.pika.job import Job, Operation
@@ -22,7 +23,7 @@ from bot.pika.requests import (
     PikaffectRequest,
     PikaRequest,
 )
-from bot.pika.validation import CANNOT, DialectCapabilities, job_from_video
+from bot.pika.status import job_from_video
 
 log = logging.getLogger(__name__)
 

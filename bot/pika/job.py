@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.operations import Operation
+from bot.domain.status import JobStatus
 
-class Operation(StrEnum):
-    """Every Pika operation the bot offers, one slash command each."""
-
-    GENERATE = "generate"
-    PIKAFFECT = "pikaffect"
-    INGREDIENTS = "ingredients"
-    ADDITIONS = "additions"
-    SWAP = "swap"
-    REPROMPT = "reprompt"
-    EDIT = "edit"
-    INPAINT = "inpaint"
-    OUTPAINT = "outpaint"
-    EXTEND = "extend"
-    UPSCALE = "upscale"
-    LIPSYNC = "lipsync"
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+__all__ = ["Job", "JobStatus", "Operation"]
 
 
 class Job(BaseModel):

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot.pika.job import Job, Operation
+from bot.pika.capabilities import Capabilities
+from bot.pika.job import Job
 
 if TYPE_CHECKING:
     from bot.pika.requests import PikaRequest
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """Which operations, and which models for them, a dialect can serve."""
-
-    operations: frozenset[Operation]
-    models: dict[Operation, tuple[str, ...]] = field(default_factory=dict)
-    """Models accepted per operation; an operation missing here takes no model choice."""
-
-    def supports(self, operation: Operation) -> bool:
-        return operation in self.operations
+__all__ = ["Capabilities", "PikaProvider"]
 
 
 class PikaProvider(Protocol):

@@ -22,9 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from bot.domain.operations import Operation
 from bot.pika.errors import InvalidRequestError
-from bot.pika.job import Operation
-from bot.pika.validation import (
+from bot.pika.fields import (
     audio_url,
     choice,
     decimal_number,

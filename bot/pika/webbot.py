@@ -11,10 +11,10 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from bot.pika.capabilities import Capabilities
 from bot.pika.dialect import HttpDialect
 from bot.pika.errors import RejectedError, UnavailableError
 from bot.pika.job import Job, Operation
-from bot.pika.provider import Capabilities
 from bot.pika.requests import (
     AdditionsRequest,
     EditRequest,
@@ -32,7 +32,7 @@ from bot.pika.requests import (
     SwapRequest,
     UpscaleRequest,
 )
-from bot.pika.validation import job_from_video
+from bot.pika.status import job_from_video
 
 log = logging.getLogger(__name__)
 

@@ -163,7 +163,8 @@ class Database:
         try:
             # aiosqlite offers no public way to run a function on its worker thread; its
             # per-statement calls would cost a thread hop each (about 100 us) and could be
-            # interrupted between statements by task cancellation.
+            # interrupted between statements by task cancellation. The versions this works
+            # with are pinned in pyproject.toml; every store test fails at once if it breaks.
             return await connection._execute(lambda: work(connection._conn))
         except ValueError as error:
             if "closed" in str(error) or "no active connection" in str(error):
@@ -253,6 +254,10 @@ def _configure(raw: sqlite3.Connection) -> None:
 def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:
     """Apply the pending migrations in one transaction and return the resulting version."""
     known = len(migrations)
+    # A migration that rebuilds a table (SQLite's only way to change a constraint) drops the
+    # old one while other tables still reference it; foreign keys are off meanwhile (a no-op
+    # inside a transaction, hence out here) and checked as a whole before the commit.
+    raw.execute("PRAGMA foreign_keys = OFF")
     raw.execute("BEGIN IMMEDIATE")
     try:
         found = raw.execute("PRAGMA user_version").fetchone()[0]
@@ -261,6 +266,9 @@ def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration
         for migration in migrations[found:]:
             for statement in split_statements(migration.sql):
                 raw.execute(statement)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"migrating {path} would break {len(broken)} references: {broken[:3]}")
         if found != known:
             raw.execute(f"PRAGMA user_version = {known:d}")
         raw.execute("COMMIT")
@@ -268,6 +276,8 @@ def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration
         if raw.in_transaction:
             raw.execute("ROLLBACK")
         raise
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
     if found != known:
         log.info("Database %s migrated from schema %d to %d", path, found, known)
     return known

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.pika.job import JobStatus, Operation
+from bot.domain.operations import Operation
+from bot.domain.status import JobStatus
 from bot.store import ledger
 from bot.store.clock import encode_optional_time, encode_time
 from bot.store.database import Database
@@ -21,7 +22,10 @@ from bot.store.quota import QuotaEngine
 log = logging.getLogger(__name__)
 
 # Same expression as the partial index jobs_unfinished, so SQLite uses it.
-_UNFINISHED = "(status IN ('pending', 'submitted', 'queued', 'running') OR delivered_at IS NULL)"
+_UNFINISHED = (
+    "(status IN ('pending', 'submitting', 'submitted', 'queued', 'running') "
+    "OR delivered_at IS NULL)"
+)
 
 
 class JobStore:
@@ -110,9 +114,26 @@ class JobStore:
             (message_id, kind.value),
         )
 
-    async def mark_submitted(
-        self, job_id: int, provider_job_id: str, *, next_poll_at: datetime | None = None
-    ) -> bool:
+    async def begin_submit(self, job_id: int) -> bool:
+        """Record that the submission is about to be sent; False if it was sent (or begun) before.
+
+        Written before the request leaves, so a crash while the provider is taking it leaves a
+        ``submitting`` job that is never sent again (see ``JobEngine.start``).
+        """
+
+        def work(raw: sqlite3.Connection) -> bool:
+            _require_job(raw, job_id)
+            now = encode_time(self._db.clock.now())
+            cursor = raw.execute(
+                "UPDATE jobs SET status = 'submitting', submit_started_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (now, now, job_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.write(work)
+
+    async def mark_submitted(self, job_id: int, provider_job_id: str) -> bool:
         """Record that the provider accepted the job; False if it was already recorded.
 
         Raises ``InvalidTransitionError`` if the job already has a different provider job id.
@@ -130,10 +151,9 @@ class JobStore:
             now = encode_time(self._db.clock.now())
             raw.execute(
                 "UPDATE jobs SET provider_job_id = ?, submitted_at = ?, updated_at = ?, "
-                "status = CASE status WHEN 'pending' THEN 'submitted' ELSE status END, "
-                "next_poll_at = CASE WHEN status IN ('succeeded', 'failed') THEN NULL "
-                "ELSE ? END WHERE id = ?",
-                (provider_job_id, now, now, encode_optional_time(next_poll_at), job_id),
+                "status = CASE WHEN status IN ('pending', 'submitting') THEN 'submitted' "
+                "ELSE status END WHERE id = ?",
+                (provider_job_id, now, now, job_id),
             )
             return True
 
@@ -155,12 +175,11 @@ class JobStore:
         duration: float | None = None,
         seed: int | None = None,
         error: str | None = None,
-        next_poll_at: datetime | None = None,
     ) -> bool:
         """Store what the provider reported; None leaves a field as it was.
 
         A finished status (succeeded/failed) also settles the hold (charge/release) in the same
-        transaction and clears ``next_poll_at``. A job that already finished is left alone and
+        transaction. A job that already finished is left alone and
         False is returned, so a late or repeated report cannot undo or redo a settlement.
         """
         new_status = StoredStatus.of(status)
@@ -173,7 +192,6 @@ class JobStore:
             "duration": duration,
             "seed": seed,
             "error": error,
-            "next_poll_at": encode_optional_time(next_poll_at),
         }
         changes = {column: value for column, value in fields.items() if value is not None}
 
@@ -185,7 +203,6 @@ class JobStore:
             values = {**changes, "status": new_status.value, "updated_at": encode_time(now)}
             if new_status.finished:
                 values["finished_at"] = encode_time(now)
-                values["next_poll_at"] = None
                 if new_status is StoredStatus.SUCCEEDED:
                     values["progress"] = 100
             # Column names come from the fixed dict above, never from the caller.
@@ -231,18 +248,6 @@ class JobStore:
     async def finish_failed(self, job_id: int, error: str) -> bool:
         """Mark the job failed (rejected, timed out...) and release its hold."""
         return await self.update_status(job_id, StoredStatus.FAILED, error=error)
-
-    async def settle(self, job_id: int) -> HoldState:
-        """Charge or release the hold if the job finished and it is not settled yet.
-
-        Idempotent; returns the hold's state afterwards (HELD while the job is unfinished).
-        """
-
-        def work(raw: sqlite3.Connection) -> HoldState:
-            row = _require_job(raw, job_id)
-            return _settle(raw, job_id, StoredStatus(row["status"]), self._db.clock.now())
-
-        return await self._db.write(work)
 
     # -- delivery -----------------------------------------------------------------------------
 
@@ -293,24 +298,9 @@ class JobStore:
 
         return await self._db.read(work)
 
-    async def get_by_provider_job(self, provider: str, provider_job_id: str) -> JobRecord | None:
-        """The job the provider knows by this id (for webhook pushes), or None."""
-        return await self._fetch_one(
-            "SELECT * FROM jobs WHERE provider = ? AND provider_job_id = ?",
-            (provider, provider_job_id),
-        )
-
     async def unfinished_jobs(self) -> list[JobRecord]:
         """Jobs a restart must pick up: still being made, or finished but not delivered."""
         return await self._fetch_all(f"SELECT * FROM jobs WHERE {_UNFINISHED} ORDER BY id", ())
-
-    async def due_for_poll(self, before: datetime, limit: int = 100) -> list[JobRecord]:
-        """Unfinished jobs whose next poll time is before ``before``, soonest first."""
-        return await self._fetch_all(
-            "SELECT * FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? "
-            "ORDER BY next_poll_at LIMIT ?",
-            (encode_time(before), limit),
-        )
 
     async def recent_jobs(
         self, guild_id: int, user_id: int | None = None, limit: int = 10

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import QuotaPeriod
-from bot.store.errors import InvalidSettingError
+from bot.domain.errors import InvalidSettingError, SettingProblem
+from bot.domain.periods import QuotaPeriod
 
 BUCKET_SECONDS = 900
 """Guild spend is kept in 15-minute totals: every current UTC offset is a multiple of 15 minutes,
@@ -40,7 +40,7 @@ def zone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSettingError(f"unknown time zone {name!r}; use an IANA name") from None
+        raise InvalidSettingError(SettingProblem.UNKNOWN_TIMEZONE, name) from None
 
 
 def current_period(now: datetime, period: QuotaPeriod, timezone: str | None) -> PeriodWindow:

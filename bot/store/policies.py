@@ -11,10 +11,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from bot.config import QuotaPeriod
-from bot.pika.job import Operation
+from bot.domain.errors import InvalidSettingError, SettingProblem
+from bot.domain.operations import Operation
+from bot.domain.periods import QuotaPeriod
 from bot.store.clock import encode_time
-from bot.store.errors import InvalidSettingError
 from bot.store.periods import zone
 
 DEFAULT_COSTS: Mapping[Operation, int] = MappingProxyType(
@@ -178,7 +178,7 @@ def store_settings(raw: sqlite3.Connection, guild_id: int, now: datetime, **valu
     """Set some of the guild's setting columns (None restores the default)."""
     unknown = set(values) - _SETTING_COLUMNS
     if unknown:
-        raise InvalidSettingError(f"unknown guild settings: {sorted(unknown)}")
+        raise InvalidSettingError(SettingProblem.UNKNOWN_SETTING, sorted(unknown))
     if "timezone" in values and values["timezone"] is not None:
         zone(str(values["timezone"]))
     columns = sorted(values)
@@ -254,4 +254,4 @@ def store_policy(
 
 def _non_negative(what: str, credits: object) -> None:
     if not isinstance(credits, int) or isinstance(credits, bool) or credits < 0:
-        raise InvalidSettingError(f"{what} must be a whole number of credits, 0 or more")
+        raise InvalidSettingError(SettingProblem.NEGATIVE_CREDITS, credits)

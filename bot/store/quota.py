@@ -30,11 +30,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import QuotaPeriod
-from bot.pika.job import Operation
+from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
+from bot.domain.operations import Operation
+from bot.domain.periods import QuotaPeriod
 from bot.store import ledger, policies
 from bot.store.database import Database
-from bot.store.errors import InvalidSettingError, QuotaExceeded, QuotaReason
 from bot.store.ledger import LedgerEntry, UsageRow
 from bot.store.models import JobRecord, job_from_row
 from bot.store.periods import PeriodWindow, current_period
@@ -314,7 +314,7 @@ class QuotaEngine:
     ) -> int:
         """Give one-off credits (negative: take back, never below zero); return the new balance."""
         if not isinstance(credits, int) or isinstance(credits, bool) or credits == 0:
-            raise InvalidSettingError("a grant must be a whole, non-zero number of credits")
+            raise InvalidSettingError(SettingProblem.ZERO_GRANT, credits)
 
         def work(raw: sqlite3.Connection) -> int:
             now = self._db.clock.now()
@@ -342,7 +342,7 @@ class QuotaEngine:
         """Set how many jobs may be in flight per member and per guild (None: the default)."""
         for limit in (per_user, per_guild):
             if limit is not None and (not isinstance(limit, int) or limit < 1):
-                raise InvalidSettingError("a concurrency limit must be a whole number, 1 or more")
+                raise InvalidSettingError(SettingProblem.CONCURRENCY_BELOW_ONE, limit)
         await self._write_settings(
             guild_id, max_in_flight_user=per_user, max_in_flight_guild=per_guild
         )
@@ -416,5 +416,5 @@ def _credits_or_none(credits: object) -> int | None:
     if credits is None:
         return None
     if not isinstance(credits, int) or isinstance(credits, bool) or credits < 0:
-        raise InvalidSettingError("credits must be a whole number, 0 or more")
+        raise InvalidSettingError(SettingProblem.NEGATIVE_CREDITS, credits)
     return credits

@@ -7,9 +7,10 @@ import secrets
 
 import discord
 
+from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
 from bot.errors import UserFacingError
 from bot.pika.errors import PikaError
-from bot.store import InvalidSettingError, QuotaExceeded, QuotaReason
+from bot.ui.words import credits, relative_time
 
 log = logging.getLogger(__name__)
 
@@ -23,19 +24,11 @@ def user_message_for(error: BaseException) -> str | None:
     ):
         error = error.__cause__
     if isinstance(error, QuotaExceeded):
-        if error.resets_at is None:
-            return error.message
-        stamp = int(error.resets_at.timestamp())
-        who = (
-            "The server's budget resets"
-            if error.reason is QuotaReason.GUILD_BUDGET
-            else ("Your credits reset")
-        )
-        return f"{error.message} {who} <t:{stamp}:R>. Nothing was charged."
+        return quota_refusal(error)
     if isinstance(error, UserFacingError):
         return error.message
     if isinstance(error, InvalidSettingError):
-        return str(error)
+        return setting_refusal(error)
     if isinstance(error, PikaError):
         return as_sentence(str(error))
     if isinstance(error, discord.app_commands.MissingPermissions):
@@ -46,6 +39,52 @@ def user_message_for(error: BaseException) -> str | None:
         kind = error.transformer.type.name.lower()
         return f"That value can't be used for {kind}: {error.value!r}."
     return None
+
+
+def quota_refusal(error: QuotaExceeded) -> str:
+    """What a member reads when a quota refuses their request."""
+    match error.reason:
+        case QuotaReason.USER_ALLOWANCE | QuotaReason.ROLE_ALLOWANCE:
+            sentence = (
+                f"You have {credits(error.available)} left and this costs {credits(error.needed)}."
+            )
+            who = "Your credits reset"
+        case QuotaReason.GUILD_BUDGET:
+            sentence = (
+                f"This server has {credits(error.available)} left in its budget and this "
+                f"costs {credits(error.needed)}."
+            )
+            who = "The server's budget resets"
+        case QuotaReason.USER_CONCURRENCY:
+            return (
+                "You already have as many videos in the making as allowed; wait for one to finish."
+            )
+        case QuotaReason.GUILD_CONCURRENCY:
+            return (
+                "This server already has as many videos in the making as allowed; "
+                "try again when one finishes."
+            )
+    if error.resets_at is None:
+        return sentence
+    return f"{sentence} {who} {relative_time(error.resets_at)}. Nothing was charged."
+
+
+def setting_refusal(error: InvalidSettingError) -> str:
+    """What an admin reads when a setting cannot be used."""
+    match error.problem:
+        case SettingProblem.UNKNOWN_TIMEZONE:
+            return (
+                f"{error.value!r} is not a time zone I know; use an IANA name such as "
+                "Europe/Paris or America/New_York."
+            )
+        case SettingProblem.NEGATIVE_CREDITS:
+            return "Credits must be a whole number, 0 or more."
+        case SettingProblem.ZERO_GRANT:
+            return "A grant must be a whole, non-zero number of credits."
+        case SettingProblem.CONCURRENCY_BELOW_ONE:
+            return "A concurrency limit must be a whole number, 1 or more."
+        case SettingProblem.UNKNOWN_SETTING:
+            return "That setting does not exist."
 
 
 def as_sentence(text: str) -> str:

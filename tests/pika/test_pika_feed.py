@@ -8,11 +8,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.pika.capabilities import check_supported
 from bot.pika.errors import UnavailableError, UnsupportedOperationError
 from bot.pika.feed import FeedProvider, parse_job, parse_submission
 from bot.pika.job import JobStatus, Operation
 from bot.pika.requests import FEED_PIKAFFECTS, Pikaffect, validate_request
-from bot.pika.validation import check_supported
 from tests.pika.test_pika_http_support import Reply, Sleeps, StubServer, fixture
 
 TASK_ID = "c1d16f47-16c2-4798-8733-5ed9903885cc"

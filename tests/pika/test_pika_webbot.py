@@ -12,7 +12,7 @@ import pytest
 from bot.pika.errors import RejectedError, UnavailableError, UnsupportedOperationError
 from bot.pika.job import JobStatus, Operation
 from bot.pika.requests import validate_request
-from bot.pika.validation import normalise_status
+from bot.pika.status import normalise_status
 from bot.pika.webbot import WebbotProvider, parse_job, parse_submission
 from tests.pika.test_pika_http_support import Reply, Sleeps, StubServer, fixture
 

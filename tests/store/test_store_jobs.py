@@ -33,11 +33,10 @@ async def test_a_new_job_is_stored_pending_with_its_hold_and_request(
     assert (job.owner_id, job.guild_id, job.channel_id) == (USER, GUILD, CHANNEL)
     assert job.status is StoredStatus.PENDING and not job.finished
     assert (job.hold_cost, job.hold_state, job.in_flight) == (2, HoldState.HELD, True)
-    assert job.request == {"prompt": "a dog on the moon"}
+    assert json.loads(job.request_json) == {"prompt": "a dog on the moon"}
     assert job.created_at == clock.now() and job.updated_at == clock.now()
     assert job.interaction_token == "token-secret"
-    assert job.token_alive(clock.now())
-    assert not job.token_alive(clock.now() + timedelta(minutes=15))
+    assert job.token_expires_at == clock.now() + timedelta(minutes=15)
     assert "token-secret" not in repr(job)
     assert await store.get_job(job.id) == job
     assert await store.get_job(job.id + 1000) is None
@@ -56,8 +55,13 @@ async def test_the_job_moves_through_its_states(
 ) -> None:
     job = await make_job(USER)
     await store.set_progress_message(job.id, 9001, ProgressKind.INTERACTION)
-    poll_at = clock.advance(seconds=2)
-    assert await store.mark_submitted(job.id, "pika-123", next_poll_at=poll_at)
+    clock.advance(seconds=1)
+    assert await store.begin_submit(job.id)
+    assert not await store.begin_submit(job.id)  # sent once, never again
+    sending = await store.get_job(job.id)
+    assert (sending.status, sending.submit_started_at) == (StoredStatus.SUBMITTING, clock.now())
+    clock.advance(seconds=1)
+    assert await store.mark_submitted(job.id, "pika-123")
     assert not await store.mark_submitted(job.id, "pika-123")  # repeated: no change
     with pytest.raises(InvalidTransitionError):
         await store.mark_submitted(job.id, "pika-other")
@@ -69,13 +73,9 @@ async def test_the_job_moves_through_its_states(
         9001,
         ProgressKind.INTERACTION,
     )
-    assert submitted.next_poll_at == poll_at
-    assert await store.get_by_provider_job("simulator", "pika-123") == submitted
 
     later = clock.advance(seconds=3)
-    assert await store.update_status(
-        job.id, JobStatus.RUNNING, progress=40, detail="started", next_poll_at=later
-    )
+    assert await store.update_status(job.id, JobStatus.RUNNING, progress=40, detail="started")
     await store.set_progress_message(job.id, 9002, "channel")
     running = await store.get_job(job.id)
     assert (running.status, running.progress, running.status_detail) == (
@@ -84,8 +84,8 @@ async def test_the_job_moves_through_its_states(
         "started",
     )
     assert running.progress_message_kind is ProgressKind.CHANNEL
-    assert await store.due_for_poll(later) == [running]
-    assert await store.due_for_poll(later - timedelta(seconds=1)) == []
+    assert running.updated_at == later
+    assert [j.id for j in await store.unfinished_jobs()] == [job.id]
 
     clock.advance(seconds=5)
     assert await store.finish_succeeded(
@@ -100,9 +100,8 @@ async def test_the_job_moves_through_its_states(
     assert done.status is StoredStatus.SUCCEEDED and done.finished
     assert (done.progress, done.status_detail) == (100, "started")
     assert (done.result_url, done.duration, done.seed) == ("https://cdn.example/v.mp4", 5.0, 1234)
-    assert (done.finished_at, done.next_poll_at) == (clock.now(), None)
+    assert done.finished_at == clock.now()
     assert done.hold_state is HoldState.CHARGED
-    assert await store.due_for_poll(clock.now()) == []
 
 
 async def test_finished_jobs_ignore_late_reports(store: JobStore, make_job: MakeJob) -> None:
@@ -165,7 +164,7 @@ async def test_operations_on_a_missing_job_say_which(store: JobStore) -> None:
     with pytest.raises(JobNotFoundError):
         await store.update_status(404, "running")
     with pytest.raises(JobNotFoundError):
-        await store.settle(404)
+        await store.begin_submit(404)
     with pytest.raises(JobNotFoundError):
         await store.set_progress_message(404, 1, "channel")
 
@@ -221,4 +220,3 @@ async def test_a_job_without_a_token_never_has_a_live_token(
         NewJob(USER, GUILD, CHANNEL, Operation.GENERATE, {"prompt": "x"}, "simulator")
     )
     assert (job.interaction_token, job.token_expires_at) == (None, None)
-    assert not job.token_alive(clock.now())

@@ -1,28 +1,19 @@
-"""Rules both dialects share, each failing with a sentence a user can read.
+"""Field rules of the request models, each failing with a sentence a user can read.
 
-Field checks raise plain ``ValueError`` sentences (pydantic wraps them); ``friendly_messages``
-turns pydantic's report back into those sentences; ``check_supported`` refuses a request the
-provider cannot serve before anything is sent or charged; ``job_from_video`` reads a status answer
-tolerantly into the normalised ``Job`` (both dialects describe a video with the same fields).
+The checks raise plain ``ValueError`` sentences (pydantic wraps them) instead of pydantic's own
+``Field(ge=..., le=...)`` wording; ``friendly_messages`` turns pydantic's report back into them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from bot.domain.text import clean_text, has_visible_text
-from bot.pika.errors import UnsupportedOperationError
-from bot.pika.job import Job, JobStatus, Operation
-from bot.pika.provider import Capabilities
-
-if TYPE_CHECKING:
-    from bot.pika.requests import PikaRequest
 
 E = TypeVar("E", bound=Enum)
 
@@ -31,22 +22,6 @@ VIDEO_SUFFIXES = (".mp4",)
 AUDIO_SUFFIXES = (".wav",)
 
 IMAGE_KIND_SENTENCE = "must be a .png, .jpeg, .webp or .gif file"
-
-# What a user reads when the provider lacks a whole operation.
-CANNOT = {
-    Operation.GENERATE: "this Pika service cannot generate videos",
-    Operation.PIKAFFECT: "this Pika service cannot apply Pikaffects",
-    Operation.INGREDIENTS: "this Pika service cannot make videos from ingredients",
-    Operation.ADDITIONS: "this Pika service cannot do Pika Additions",
-    Operation.SWAP: "this Pika service cannot do Pika Swap",
-    Operation.REPROMPT: "this Pika service cannot reprompt videos",
-    Operation.EDIT: "this Pika service cannot edit videos",
-    Operation.INPAINT: "this Pika service cannot inpaint (modify a region of) videos",
-    Operation.OUTPAINT: "this Pika service cannot outpaint (extend the canvas of) videos",
-    Operation.EXTEND: "this Pika service cannot extend videos",
-    Operation.UPSCALE: "this Pika service cannot upscale videos",
-    Operation.LIPSYNC: "this Pika service cannot lip sync videos",
-}
 
 
 def whole_number(value: object, low: int, high: int, name: str) -> int:
@@ -208,124 +183,3 @@ def _sentence(problem: Any) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"{label} are not valid" if label.endswith("s") else f"{label} is not valid"
     return f"{label} is not valid"
-
-
-@dataclass(frozen=True)
-class DialectCapabilities(Capabilities):
-    """Capabilities plus the limits a dialect has inside an operation it does offer."""
-
-    pikaffects: frozenset[str] | None = None
-    """The Pikaffects offered; None means all of them."""
-    video_input: bool = True
-    """Whether generate may start from a video."""
-
-
-def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
-    """Refuse, with a user sentence, a request the provider cannot serve (before any spending)."""
-    operation = request.operation
-    if not capabilities.supports(operation):
-        raise UnsupportedOperationError(CANNOT[operation])
-    models = capabilities.models.get(operation)
-    model = getattr(request, "model", None)
-    if models is not None and model is not None and str(model) not in models:
-        raise UnsupportedOperationError(
-            f"this Pika service has no model {model} for {_OPERATION_NAMES[operation]};"
-            f" choose {one_of(models)}"
-        )
-    if not isinstance(capabilities, DialectCapabilities):
-        return
-    video = getattr(request, "video", None)
-    if operation is Operation.GENERATE and video and not capabilities.video_input:
-        raise UnsupportedOperationError(
-            "this Pika service cannot start from a video; attach an image instead"
-        )
-    pikaffect = getattr(request, "pikaffect", None)
-    offered = capabilities.pikaffects
-    if operation is Operation.PIKAFFECT and offered is not None and pikaffect not in offered:
-        raise UnsupportedOperationError(
-            f"this Pika service does not offer the {pikaffect} Pikaffect;"
-            f" choose {one_of(sorted(offered))}"
-        )
-
-
-_OPERATION_NAMES = {
-    Operation.GENERATE: "generating",
-    Operation.PIKAFFECT: "Pikaffects",
-    Operation.INGREDIENTS: "ingredients",
-    Operation.ADDITIONS: "Pika Additions",
-    Operation.SWAP: "Pika Swap",
-}
-
-
-_QUEUED_WORDS = frozenset({"queued", "pending", "delayed"})
-_FAILED_WORDS = frozenset({"failed", "error", "cancelled", "canceled"})
-
-
-def normalise_status(
-    word: str | None, progress: int | None, result_url: str | None, error: str | None
-) -> JobStatus:
-    """Map a provider's status word, progress, result and error onto ``JobStatus``."""
-    word = (word or "").strip().lower()
-    if error or word in _FAILED_WORDS:
-        return JobStatus.FAILED
-    if word == "finished" and result_url:
-        return JobStatus.SUCCEEDED
-    if word in _QUEUED_WORDS and not (progress is not None and 0 < progress < 100):
-        return JobStatus.QUEUED
-    # "started", a finished job whose URL is not there yet, and any word we do not know.
-    return JobStatus.RUNNING
-
-
-def job_from_video(
-    provider_job_id: str, video: Mapping[str, Any], fallback_status: str | None = None
-) -> Job:
-    """Build the normalised ``Job`` from one video object of a status answer."""
-    word = _string(video.get("status")) or fallback_status
-    progress = _progress(video.get("progress"))
-    result_url = _string(video.get("resultUrl"))
-    error = _error(video.get("error"))
-    return Job(
-        provider_job_id=provider_job_id,
-        status=normalise_status(word, progress, result_url, error),
-        progress=progress,
-        detail=word,
-        result_url=result_url,
-        poster_url=_string(video.get("videoPoster")),
-        thumbnail_url=_string(video.get("imageThumb")),
-        duration=_float(video.get("duration")),
-        seed=_int(video.get("seed")),
-        error=error,
-    )
-
-
-def _string(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _error(value: object) -> str | None:
-    if isinstance(value, Mapping):
-        value = value.get("message")
-    return _string(value)
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _int(value: object) -> int | None:
-    number = _float(value)
-    return int(number) if number is not None and number == int(number) else None
-
-
-def _progress(value: object) -> int | None:
-    number = _float(value)
-    if number is None:
-        return None
-    return max(0, min(100, round(number)))

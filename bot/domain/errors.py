@@ -1,0 +1,75 @@
+"""Domain refusals as data: why, and the figures behind it. ``bot.ui`` words them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+
+class DomainError(Exception):
+    """A rule of the bot refused something; the fields say why, ``bot.ui`` says it in words."""
+
+
+class QuotaReason(StrEnum):
+    """Which limit refused a request."""
+
+    USER_ALLOWANCE = "user_allowance"
+    """The member's own allowance (guild default or a per-user override) plus grants is spent."""
+    ROLE_ALLOWANCE = "role_allowance"
+    """The allowance that applied came from one of the member's roles, and it is spent."""
+    GUILD_BUDGET = "guild_budget"
+    """The whole server's budget for the period is spent."""
+    USER_CONCURRENCY = "user_concurrency"
+    """The member already has as many videos in the making as allowed."""
+    GUILD_CONCURRENCY = "guild_concurrency"
+    """The server already has as many videos in the making as allowed."""
+
+
+class QuotaExceeded(DomainError):
+    """A request was refused by a quota; nothing was held or charged.
+
+    For allowance and budget refusals ``needed``/``available`` are credits and ``resets_at``
+    says when they come back; for concurrency refusals they count job slots and ``resets_at``
+    is None.
+    """
+
+    def __init__(
+        self,
+        reason: QuotaReason,
+        needed: int,
+        available: int,
+        resets_at: datetime | None = None,
+    ) -> None:
+        self.reason = reason
+        self.needed = needed
+        self.available = available
+        self.resets_at = resets_at
+        reset = f", resets {resets_at.isoformat()}" if resets_at else ""
+        super().__init__(f"{reason.value}: needs {needed}, has {available}{reset}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.reason, self.needed, self.available, self.resets_at))
+
+
+class SettingProblem(StrEnum):
+    """What is wrong with an admin's setting."""
+
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    NEGATIVE_CREDITS = "negative_credits"
+    """Credits (a cost, an allowance, a budget) must be a whole number, 0 or more."""
+    ZERO_GRANT = "zero_grant"
+    """A grant must be a whole, non-zero number of credits."""
+    CONCURRENCY_BELOW_ONE = "concurrency_below_one"
+    UNKNOWN_SETTING = "unknown_setting"
+
+
+class InvalidSettingError(DomainError, ValueError):
+    """An admin setting is out of range or unknown; ``value`` is what was given."""
+
+    def __init__(self, problem: SettingProblem, value: object = None) -> None:
+        self.problem = problem
+        self.value = value
+        super().__init__(f"{problem.value}: {value!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.problem, self.value))
