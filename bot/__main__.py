@@ -16,8 +16,8 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.logs import setup_logging
 from bot.pika.factory import open_provider
-from bot.services import Services
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
+from bot.wiring import build_dependencies
 
 log = logging.getLogger("bot")
 
@@ -29,16 +29,31 @@ PLAYGROUND_HINT = (
 async def run_bot(settings: Settings) -> int:
     """Build every dependency, run the bot until it is told to stop, and close them all."""
     apply_discord_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    clock = SystemClock()
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        services = Services(settings=settings, http=http, clock=SystemClock())
         try:
-            await _open_backends(stack, services)
+            settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+            database = await open_database(settings.database_path, clock=clock)
         except StoreError as error:
             log.error("Cannot open the database: %s", error)
             return 2
-        bot = PikaBot(services)
-        services.attach_bot(bot)
+        stack.push_async_callback(database.close)
+        quota = QuotaEngine(database, QuotaDefaults.from_settings(settings))
+        store = JobStore(database, quota)
+        provider = await stack.enter_async_context(open_provider(settings, http))
+        bot = PikaBot(
+            settings,
+            lambda bot: build_dependencies(
+                bot,
+                settings=settings,
+                clock=clock,
+                http=http,
+                store=store,
+                quota=quota,
+                provider=provider,
+            ),
+        )
 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -54,17 +69,6 @@ async def run_bot(settings: Settings) -> int:
                 loop.remove_signal_handler(signum)
     log.info("Stopped cleanly")
     return 0
-
-
-async def _open_backends(stack: contextlib.AsyncExitStack, services: Services) -> None:
-    """Open the database and the Pika provider; each closes when the stack unwinds."""
-    settings = services.settings
-    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
-    database = await open_database(settings.database_path, clock=services.clock)
-    stack.push_async_callback(database.close)
-    services.quota = QuotaEngine(database, QuotaDefaults.from_settings(settings))
-    services.store = JobStore(database, services.quota)
-    services.pika = await stack.enter_async_context(open_provider(settings, services.http))
 
 
 def main(argv: list[str] | None = None) -> int:

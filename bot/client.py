@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.command_sync import SyncState, sync_if_changed
+from bot.config import Settings
+from bot.deps import Dependencies
+from bot.domain.operations import Operation
 from bot.errors import ShuttingDown
 from bot.extensions import EXTENSIONS
+from bot.pika.capabilities import Capabilities
 from bot.ui.buttons import DYNAMIC_ITEMS
 from bot.ui.errors import report_interaction_error
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,28 @@ class PikaCommandTree(app_commands.CommandTree["PikaBot"]):
         await report_interaction_error(interaction, error)
 
 
-class PikaBot(commands.Bot):
-    """The Discord side of the bot; everything it works with is handed in."""
+def drop_unsupported(tree: app_commands.CommandTree[Any], capabilities: Capabilities) -> None:
+    """Take the commands the provider cannot serve out of the tree, before they are synced."""
+    for command in tree.get_commands():
+        name = command.name
+        if name in Operation._value2member_map_ and not capabilities.supports(Operation(name)):
+            tree.remove_command(name)
 
-    def __init__(self, services: Services, *, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+
+class PikaBot(commands.Bot):
+    """The Discord side of the bot; everything it works with is built once and handed in.
+
+    ``wire`` builds the dependencies from the bot (the Discord outlet needs the client), in
+    order, exactly once; see ``bot.__main__``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        wire: Callable[[PikaBot], Dependencies],
+        *,
+        extensions: tuple[str, ...] = EXTENSIONS,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -54,14 +74,15 @@ class PikaBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
         )
-        self.services = services
+        self.settings = settings
         self.shutting_down = False
-        self._extensions = extensions + tuple(services.settings.extra_extensions)
-        self._sync_state = SyncState(services.settings.database_path.parent / "command-sync.json")
+        self._extensions = extensions + tuple(settings.extra_extensions)
+        self._sync_state = SyncState(settings.database_path.parent / "command-sync.json")
+        self.deps = wire(self)
 
     @property
     def sync_key(self) -> str:
-        return f"{self.services.settings.discord_api_base}#{self.application_id}"
+        return f"{self.settings.discord_api_base}#{self.application_id}"
 
     async def setup_hook(self) -> None:
         for extension in self._extensions:
@@ -69,14 +90,15 @@ class PikaBot(commands.Bot):
                 await self.load_extension(extension)
             except Exception:
                 log.exception("Failed to load extension %s", extension)
+        drop_unsupported(self.tree, self.deps.capabilities)
         for item in self.dynamic_items():
             self.add_dynamic_items(item)
         await sync_if_changed(self.tree, self._sync_state, self.sync_key)
-        await self.services.engine.start()
+        await self.deps.engine.start()
 
     async def close(self) -> None:
         self.shutting_down = True
-        await self.services.engine.stop()
+        await self.deps.engine.stop()
         await super().close()
 
     def dynamic_items(self) -> list[Any]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import QuotaPeriod
+from bot.domain.operations import Operation
+from bot.domain.periods import QuotaPeriod
 from bot.errors import NotAllowed
-from bot.pika.job import Operation
-from bot.store import SubjectKind
+from bot.jobs.accounts import ServerAdmin
 from bot.ui import render
+from bot.ui.words import credits as credits_words
 
 if TYPE_CHECKING:
     from bot.client import PikaBot
@@ -20,14 +21,12 @@ if TYPE_CHECKING:
 Credits = app_commands.Range[int, 0, 1_000_000]
 PERIODS = [app_commands.Choice(name=p.value, value=p.value) for p in QuotaPeriod]
 OPERATIONS = [
-    app_commands.Choice(name=render.OPERATION_LABELS[op.value], value=op.value) for op in Operation
+    app_commands.Choice(name=render.operation_label(op), value=op.value) for op in Operation
 ]
 
 
 def _credits(count: int | None) -> str:
-    if count is None:
-        return "the default"
-    return f"{count} credit" if count == 1 else f"{count} credits"
+    return "the default" if count is None else credits_words(count)
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -40,13 +39,10 @@ class Admin(
     allowance = app_commands.Group(name="allowance", description="Credits members get per period")
     unlimited = app_commands.Group(name="unlimited", description="Members or roles without limits")
 
-    def __init__(self, bot: PikaBot) -> None:
+    def __init__(self, bot: PikaBot, admin: ServerAdmin) -> None:
         self.bot = bot
+        self.admin = admin
         super().__init__()
-
-    @property
-    def quota(self) -> Any:
-        return self.bot.services.quota
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
@@ -60,14 +56,19 @@ class Admin(
     async def _done(self, interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(f"✅ {text}", ephemeral=True)
 
+    @staticmethod
+    def _guild(interaction: discord.Interaction) -> int:
+        assert interaction.guild_id is not None  # guild_only, and checked above
+        return interaction.guild_id
+
     @app_commands.command(name="cost", description="What an operation costs in credits")
     @app_commands.choices(operation=OPERATIONS)
     async def cost(
         self, interaction: discord.Interaction, operation: str, credits: Credits
     ) -> None:
-        await self.quota.set_cost(interaction.guild_id, Operation(operation), credits)
+        await self.admin.set_cost(self._guild(interaction), Operation(operation), credits)
         await self._done(
-            interaction, f"{render.OPERATION_LABELS[operation]} now costs {_credits(credits)}."
+            interaction, f"{render.operation_label(operation)} now costs {_credits(credits)}."
         )
 
     @allowance.command(name="guild", description="Credits every member gets per period")
@@ -75,10 +76,9 @@ class Admin(
     async def allowance_guild(
         self, interaction: discord.Interaction, credits: Credits, period: str | None = None
     ) -> None:
-        await self.quota.set_guild_allowance(
-            interaction.guild_id, credits, QuotaPeriod(period) if period else None
+        settings = await self.admin.set_member_allowance(
+            self._guild(interaction), credits, QuotaPeriod(period) if period else None
         )
-        settings = await self.quota.guild_settings(interaction.guild_id)
         await self._done(
             interaction, f"Members get {_credits(credits)} per {settings.period.value}."
         )
@@ -91,7 +91,7 @@ class Admin(
     async def allowance_role(
         self, interaction: discord.Interaction, role: discord.Role, credits: Credits | None = None
     ) -> None:
-        await self.quota.set_role_allowance(interaction.guild_id, role.id, credits)
+        await self.admin.set_role_allowance(self._guild(interaction), role.id, credits)
         await self._done(interaction, f"{role.mention} gets {_credits(credits)} per period.")
 
     @allowance.command(name="user", description="Credits for one member, whatever their roles")
@@ -99,14 +99,14 @@ class Admin(
     async def allowance_user(
         self, interaction: discord.Interaction, user: discord.User, credits: Credits | None = None
     ) -> None:
-        await self.quota.set_user_allowance(interaction.guild_id, user.id, credits)
+        await self.admin.set_user_allowance(self._guild(interaction), user.id, credits)
         await self._done(interaction, f"{user.mention} gets {_credits(credits)} per period.")
 
     @unlimited.command(name="role", description="Let a role make videos without limits")
     async def unlimited_role(
         self, interaction: discord.Interaction, role: discord.Role, enabled: bool
     ) -> None:
-        await self.quota.set_unlimited(interaction.guild_id, role.id, SubjectKind.ROLE, enabled)
+        await self.admin.set_role_unlimited(self._guild(interaction), role.id, enabled)
         await self._done(
             interaction, f"{role.mention} is {'now' if enabled else 'no longer'} unlimited."
         )
@@ -115,7 +115,7 @@ class Admin(
     async def unlimited_user(
         self, interaction: discord.Interaction, user: discord.User, enabled: bool
     ) -> None:
-        await self.quota.set_unlimited(interaction.guild_id, user.id, SubjectKind.USER, enabled)
+        await self.admin.set_user_unlimited(self._guild(interaction), user.id, enabled)
         await self._done(
             interaction, f"{user.mention} is {'now' if enabled else 'no longer'} unlimited."
         )
@@ -130,8 +130,8 @@ class Admin(
         credits: app_commands.Range[int, 1, 1_000_000],
         reason: str | None = None,
     ) -> None:
-        await self.quota.grant(
-            interaction.guild_id, user.id, credits, actor_id=interaction.user.id, reason=reason
+        await self.admin.grant(
+            self._guild(interaction), user.id, credits, interaction.user.id, reason
         )
         await self._done(interaction, f"Granted {_credits(credits)} to {user.mention}.")
 
@@ -140,7 +140,7 @@ class Admin(
     async def budget(
         self, interaction: discord.Interaction, credits: Credits | None = None
     ) -> None:
-        await self.quota.set_guild_budget(interaction.guild_id, credits)
+        await self.admin.set_budget(self._guild(interaction), credits)
         text = (
             "The server has no budget cap."
             if credits is None
@@ -157,8 +157,7 @@ class Admin(
         per_user: app_commands.Range[int, 1, 100] | None = None,
         per_server: app_commands.Range[int, 1, 1000] | None = None,
     ) -> None:
-        await self.quota.set_concurrency(interaction.guild_id, per_user, per_server)
-        settings = await self.quota.guild_settings(interaction.guild_id)
+        settings = await self.admin.set_concurrency(self._guild(interaction), per_user, per_server)
         await self._done(
             interaction,
             f"At most {settings.max_in_flight_user} per member and "
@@ -169,13 +168,13 @@ class Admin(
         name="timezone", description="When periods roll over (an IANA time zone, e.g. Europe/Paris)"
     )
     async def timezone(self, interaction: discord.Interaction, zone: str | None = None) -> None:
-        await self.quota.set_timezone(interaction.guild_id, zone)
+        await self.admin.set_timezone(self._guild(interaction), zone)
         await self._done(interaction, f"Periods roll over at midnight {zone or 'UTC'}.")
 
     @app_commands.command(name="buttons", description="Who may press the buttons on a result")
     @app_commands.describe(anyone="Let anyone press them (the presser pays)")
     async def buttons(self, interaction: discord.Interaction, anyone: bool) -> None:
-        await self.quota.set_anyone_can_press(interaction.guild_id, anyone)
+        await self.admin.set_anyone_can_press(self._guild(interaction), anyone)
         await self._done(
             interaction,
             "Anyone may now press result buttons (the presser pays)."
@@ -185,23 +184,9 @@ class Admin(
 
     @app_commands.command(name="usage", description="Credits spent per member this period")
     async def usage(self, interaction: discord.Interaction) -> None:
-        rows = await self.quota.usage_report(interaction.guild_id)
-        spend = await self.quota.guild_spend(interaction.guild_id)
-        settings = await self.quota.guild_settings(interaction.guild_id)
-        lines = [
-            f"<@{row.user_id}>: {row.charged} charged, {row.held} held · {row.jobs} jobs "
-            f"({row.succeeded} ok, {row.failed} failed)"
-            for row in rows[:30]
-        ]
-        embed = discord.Embed(
-            title=f"Usage this {settings.period.value}",
-            colour=render.COLOUR_WORKING,
-            description="\n".join(lines) or "Nobody has made a video yet.",
-        )
-        budget = "no cap" if settings.budget is None else f"of {settings.budget}"
-        embed.set_footer(text=f"Server total: {spend.spent} credits ({budget})")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        report = await self.admin.usage(self._guild(interaction))
+        await interaction.response.send_message(embed=render.usage_embed(report), ephemeral=True)
 
 
 async def setup(bot: PikaBot) -> None:
-    await bot.add_cog(Admin(bot))
+    await bot.add_cog(Admin(bot, bot.deps.admin))

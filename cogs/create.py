@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.operations import Operation
 from bot.errors import BadInput
-from bot.jobs.launch import after_checks
-from bot.pika.job import Operation
+from bot.jobs.launch import Launcher, after_checks
+from bot.pika.capabilities import Capabilities
 from bot.pika.requests import (
     AdditionsRequest,
     GenerateRequest,
@@ -21,7 +22,6 @@ from bot.pika.requests import (
 from bot.ui.inputs import IMAGE, VIDEO, media_input
 from cogs import _choices as choices
 from cogs._options import drop_unset, generation_options
-from cogs._provider import hide_unsupported
 
 if TYPE_CHECKING:
     from bot.client import PikaBot
@@ -33,12 +33,9 @@ Seed = app_commands.Range[int, 0, 2**32 - 1]
 
 
 class Create(commands.Cog):
-    def __init__(self, bot: PikaBot) -> None:
-        self.bot = bot
-
-    @property
-    def launcher(self):
-        return self.bot.services.launcher
+    def __init__(self, launcher: Launcher, capabilities: Capabilities) -> None:
+        self.launcher = launcher
+        self.capabilities = capabilities
 
     @app_commands.command(description="Make a video from a prompt, an image or a video")
     @app_commands.describe(
@@ -75,7 +72,7 @@ class Create(commands.Cog):
             raise BadInput("Give a `prompt`, an `image` or a `video` to start from.")
         if model is None:
             # The service's first model, so a feed user is never refused a model they didn't pick.
-            offered = self.bot.services.pika.capabilities.models.get(Operation.GENERATE)
+            offered = self.capabilities.models.get(Operation.GENERATE)
             model = offered[0] if offered else None
         attached = [
             media_input(file, kind, option)
@@ -216,6 +213,4 @@ class Create(commands.Cog):
 
 
 async def setup(bot: PikaBot) -> None:
-    cog = Create(bot)
-    hide_unsupported(cog, bot)
-    await bot.add_cog(cog)
+    await bot.add_cog(Create(bot.deps.launcher, bot.deps.capabilities))

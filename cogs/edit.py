@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.jobs.launch import after_checks
+from bot.jobs.launch import Launcher, after_checks
 from bot.media.probe import Probe
 from bot.pika.requests import (
     EditRequest,
@@ -19,12 +19,11 @@ from bot.pika.requests import (
     OutpaintRequest,
     RepromptRequest,
     UpscaleRequest,
-    parse_request,
 )
 from bot.ui.inputs import AUDIO, media_input, speech_window
+from bot.ui.job_option import FinishedJob
 from cogs import _choices as choices
 from cogs._options import drop_unset, generation_options
-from cogs._provider import hide_unsupported
 from cogs.create import Fps, Guidance, Motion, Seed
 
 if TYPE_CHECKING:
@@ -34,36 +33,12 @@ Percent = app_commands.Range[float, 0, 100]
 Seconds = app_commands.Range[float, 0, 3600]
 VIDEO_HELP = "The video to change (MP4); or use `job`"
 JOB_HELP = "One of your finished videos; or attach `video`"
-
-
-def earlier_options(record: Any | None) -> dict[str, Any] | None:
-    """The options of the job a video came from, so a change keeps everything else."""
-    if record is None:
-        return None
-    options = getattr(parse_request(record.request_json), "options", None)
-    return options.model_dump(mode="json") if options is not None else None
-
-
-def earlier_prompt(record: Any | None) -> str | None:
-    if record is None:
-        return None
-    return getattr(parse_request(record.request_json), "prompt", None) or None
+JobOption = app_commands.Transform[int, FinishedJob]
 
 
 class Edit(commands.Cog):
-    def __init__(self, bot: PikaBot) -> None:
-        self.bot = bot
-
-    @property
-    def launcher(self):
-        return self.bot.services.launcher
-
-    async def job_autocomplete(
-        self,
-        interaction: discord.Interaction,
-        current: str,
-    ) -> list[app_commands.Choice[str]]:
-        return await self.launcher.job_choices(interaction, current)
+    def __init__(self, launcher: Launcher) -> None:
+        self.launcher = launcher
 
     @app_commands.command(description="Make the people in a video speak an audio clip")
     @app_commands.describe(
@@ -78,7 +53,7 @@ class Edit(commands.Cog):
         interaction: discord.Interaction,
         audio: discord.Attachment,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
         start: Seconds | None = None,
         end: Seconds | None = None,
     ) -> None:
@@ -126,20 +101,19 @@ class Edit(commands.Cog):
         width: Percent,
         height: Percent,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
         prompt: str | None = None,
         style: str | None = None,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
-        record = source.record
         request = after_checks(
             InpaintRequest,
             **drop_unset(
                 video=source.url,
-                prompt=prompt if prompt is not None else earlier_prompt(record),
+                prompt=prompt if prompt is not None else source.earlier_prompt(),
                 style=style,
                 area={"x": x, "y": y, "width": width, "height": height},
-                options=generation_options(base=earlier_options(record)),
+                options=generation_options(base=source.earlier_options()),
             ),
         )
         await self.launcher.from_command(
@@ -164,20 +138,19 @@ class Edit(commands.Cog):
         aspect_ratio: str,
         prompt: str,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
         x: Percent = 0.0,
         y: Percent = 0.0,
         width: Percent = 100.0,
         height: Percent = 100.0,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
-        record = source.record
         request = after_checks(
             OutpaintRequest,
             video=source.url,
             prompt=prompt,
             area={"x": x, "y": y, "width": width, "height": height},
-            options=generation_options(base=earlier_options(record), aspect_ratio=aspect_ratio),
+            options=generation_options(base=source.earlier_options(), aspect_ratio=aspect_ratio),
         )
         await self.launcher.from_command(
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
@@ -189,17 +162,16 @@ class Edit(commands.Cog):
         self,
         interaction: discord.Interaction,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
         prompt: str | None = None,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
-        record = source.record
         request = after_checks(
             ExtendRequest,
             **drop_unset(
                 video=source.url,
-                prompt=prompt if prompt is not None else earlier_prompt(record),
-                options=generation_options(base=earlier_options(record)),
+                prompt=prompt if prompt is not None else source.earlier_prompt(),
+                options=generation_options(base=source.earlier_options()),
             ),
         )
         await self.launcher.from_command(
@@ -212,7 +184,7 @@ class Edit(commands.Cog):
         self,
         interaction: discord.Interaction,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
         await self.launcher.from_command(
@@ -229,15 +201,14 @@ class Edit(commands.Cog):
         interaction: discord.Interaction,
         prompt: str,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
-        record = source.record
         request = after_checks(
             RepromptRequest,
             video=source.url,
             prompt=prompt,
-            options=generation_options(base=earlier_options(record)),
+            options=generation_options(base=source.earlier_options()),
         )
         await self.launcher.from_command(
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
@@ -256,7 +227,7 @@ class Edit(commands.Cog):
         self,
         interaction: discord.Interaction,
         video: discord.Attachment | None = None,
-        job: str | None = None,
+        job: JobOption | None = None,
         prompt: str | None = None,
         style: str | None = None,
         aspect_ratio: str | None = None,
@@ -271,15 +242,14 @@ class Edit(commands.Cog):
         camera_rotate: str | None = None,
     ) -> None:
         source = await self.launcher.source_video(interaction, video, job)
-        record = source.record
         request = after_checks(
             EditRequest,
             **drop_unset(
                 video=source.url,
-                prompt=prompt if prompt is not None else earlier_prompt(record),
+                prompt=prompt if prompt is not None else source.earlier_prompt(),
                 style=style,
                 options=generation_options(
-                    base=earlier_options(record),
+                    base=source.earlier_options(),
                     aspect_ratio=aspect_ratio,
                     fps=fps,
                     motion=motion,
@@ -297,12 +267,6 @@ class Edit(commands.Cog):
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
         )
 
-    for _command in (lipsync, inpaint, outpaint, extend, upscale, reprompt, edit):
-        _command.autocomplete("job")(job_autocomplete)
-    del _command
-
 
 async def setup(bot: PikaBot) -> None:
-    cog = Edit(bot)
-    hide_unsupported(cog, bot)
-    await bot.add_cog(cog)
+    await bot.add_cog(Edit(bot.deps.launcher))

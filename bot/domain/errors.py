@@ -73,3 +73,33 @@ class InvalidSettingError(DomainError, ValueError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.problem, self.value))
+
+
+class JobProblem(StrEnum):
+    """Why a job a member named cannot be used."""
+
+    NOT_A_NUMBER = "not_a_number"
+    NOT_FOUND = "not_found"
+    """No such job in this server."""
+    NOT_VISIBLE = "not_visible"
+    """No job by that name that the member may look at."""
+    NOT_YOURS = "not_yours"
+    NOT_FINISHED = "not_finished"
+    """It has no video (yet): still in the making, or it failed."""
+    GONE = "gone"
+    """Its video is no longer available (a button on an old or failed result)."""
+    OWNER_ONLY = "owner_only"
+    """Only the job's owner may press its buttons in this server."""
+
+
+class JobUnavailable(DomainError):
+    """The job a member named (in an option or behind a button) cannot be used for this."""
+
+    def __init__(self, problem: JobProblem, job: str | int, owner_id: int | None = None) -> None:
+        self.problem = problem
+        self.job = str(job)
+        self.owner_id = owner_id
+        super().__init__(f"{problem.value}: job {self.job}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.problem, self.job, self.owner_id))

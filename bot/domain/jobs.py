@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 
@@ -102,6 +103,8 @@ class JobRecord:
     upload_limit: int | None = None
     submit_started_at: datetime | None = None
     """When the submission was (first and only) sent; set before the request leaves."""
+    error_code: FailureReason | None = None
+    """Why it failed; ``error`` holds the provider's own words, if any."""
 
     @property
     def finished(self) -> bool:

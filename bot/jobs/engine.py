@@ -1,9 +1,10 @@
-"""The job engine: hold credits and store, submit, track, show progress, deliver, settle.
+"""The job engine: submit once, track, show progress, deliver, settle.
 
 Every step reads what the previous one stored, so a restart resumes at any step:
-``pending`` (stored with its hold, not yet confirmed by Pika) ->
-``submitted``/``queued``/``running``
-(polled) -> ``succeeded``/``failed`` (settled) -> delivered (a message id is stored).
+``pending`` (stored with its hold) -> ``submitting`` (recorded before the request leaves) ->
+``submitted``/``queued``/``running`` (polled) -> ``succeeded``/``failed`` (settled) ->
+delivered (a message id is stored). The engine speaks to the store, the provider and the
+outlet through typed interfaces (``bot.jobs.ports``); it knows no Discord and no SQL.
 """
 
 from __future__ import annotations
@@ -12,29 +13,48 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
-import discord
 
+from bot.domain.failures import FailureReason
+from bot.domain.jobs import JobRecord, ProgressKind
+from bot.domain.status import JobStatus, StoredStatus
 from bot.jobs.download import DownloadError, discard, download_to_file
-from bot.jobs.outlet import DiscordOutlet, MessageTarget
+from bot.jobs.ports import (
+    JobStorePort,
+    MessageTarget,
+    Outlet,
+    OutletError,
+    RetryLater,
+    TokenDead,
+    TooLarge,
+    Unreachable,
+)
 from bot.jobs.scheduler import DueQueue, RateLimiter, next_poll_delay
-from bot.pika.errors import PikaError, UnavailableError
-from bot.pika.job import Job, JobStatus
-from bot.pika.requests import parse_request
-from bot.ui import render
+from bot.jobs.views import JobView, request_of, view_of
+from bot.pika.errors import (
+    AuthenticationError,
+    PikaError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+    UnsupportedOperationError,
+)
+from bot.pika.job import Job
+from bot.pika.provider import PikaProvider
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("pending", "submitted", "queued", "running")
 MAX_CONCURRENT_POLLS = 32
 DELIVERY_RETRY_SECONDS = 10.0
-INVALID_WEBHOOK_TOKEN = 50027
-REQUEST_TOO_LARGE = 40005
+
+
+def ref_for(job_id: int) -> str:
+    """The reference a submission carries, so a provider (or a push) can name our job."""
+    return f"job-{job_id}"
 
 
 @dataclass(frozen=True)
@@ -50,10 +70,27 @@ class EngineSettings:
 class _Shown:
     """What the progress message last showed, and when it was edited."""
 
-    signature: tuple[Any, ...] | None = None
+    signature: Hashable | None = None
     edited_at: float = float("-inf")
     polls: int = 0
     failures: int = 0
+
+
+def _failure_of(error: PikaError) -> tuple[FailureReason, str | None]:
+    """Why a submission failed, and the provider's own words where it gave any."""
+    if isinstance(error, UnavailableError):
+        if error.maybe_submitted:
+            return FailureReason.PIKA_NO_ANSWER, None
+        return FailureReason.PIKA_UNAVAILABLE, None
+    if isinstance(error, AuthenticationError):
+        return FailureReason.PIKA_KEY_REFUSED, None
+    if isinstance(error, RateLimitedError):
+        return FailureReason.PIKA_BUSY, None
+    if isinstance(error, UnsupportedOperationError):
+        return FailureReason.UNSUPPORTED, str(error)
+    if isinstance(error, RejectedError):
+        return FailureReason.PIKA_REFUSED, error.reason
+    return FailureReason.PIKA_REFUSED, str(error)
 
 
 class JobEngine:
@@ -62,21 +99,21 @@ class JobEngine:
     def __init__(
         self,
         *,
-        store: Any,
-        provider: Any,
-        outlet: DiscordOutlet,
+        store: JobStorePort,
+        provider: PikaProvider,
+        outlet: Outlet,
         http: aiohttp.ClientSession,
         settings: EngineSettings,
-        view_for_result: Callable[[Any], discord.ui.View | None],
         now: Callable[[], datetime],
+        simulated: bool = False,
     ) -> None:
         self.store = store
         self.provider = provider
         self.outlet = outlet
         self.http = http
         self.settings = settings
-        self.view_for_result = view_for_result
         self.now = now
+        self.simulated = simulated
         self._queue = DueQueue()
         self._limiter = RateLimiter(settings.polls_per_second)
         self._shown: dict[int, _Shown] = {}
@@ -91,8 +128,14 @@ class JobEngine:
 
     async def start(self) -> None:
         """Pick up every job a previous run left unfinished, then start tracking."""
+        interrupted = []
         for record in await self.store.unfinished_jobs():
-            self._queue.schedule(record.id, 0)
+            if record.status is StoredStatus.SUBMITTING:
+                interrupted.append(record)
+            else:
+                self._queue.schedule(record.id, 0)
+        for record in interrupted:
+            await self._reconcile(record)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._queue))
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
 
@@ -107,6 +150,9 @@ class JobEngine:
 
     def track(self, job_id: int, delay: float = 0.0) -> None:
         self._queue.schedule(job_id, delay)
+
+    def view(self, record: JobRecord) -> JobView:
+        return view_of(record, self.now(), simulated=self.simulated)
 
     async def _run(self) -> None:
         while True:
@@ -151,31 +197,32 @@ class JobEngine:
         record = await self.store.get_job(job_id)
         if record is None:
             return
-        if record.status == "pending":
+        if record.status is StoredStatus.PENDING:
             await self.submit(record)
-            return
-        if record.status in ACTIVE:
+        elif record.status is StoredStatus.SUBMITTING:
+            return  # being sent right now; its sender tracks it
+        elif record.status.active:
             await self._poll(record)
-            return
-        await self._finish(record)
+        else:
+            await self._finish(record)
 
-    async def submit(self, record: Any) -> None:
-        """Send a stored job to Pika once; a refusal releases the credits and says why."""
-        request = parse_request(record.request_json)
-        try:
-            provider_job_id = await self.provider.submit(request, ref=f"job-{record.id}")
-        except UnavailableError as error:
-            if error.maybe_submitted:
-                log.warning("Job %s: Pika may have taken the request but did not answer", record.id)
-            await self._fail(record, "Pika is unavailable right now, so the video was not made.")
+    async def submit(self, record: JobRecord) -> None:
+        """Send a stored job to Pika, once ever; a refusal releases the credits and says why."""
+        if not await self.store.begin_submit(record.id):
+            log.info("Job %s: its submission was already started; not sending again", record.id)
             return
+        try:
+            provider_job_id = await self.provider.submit(request_of(record), ref=ref_for(record.id))
         except PikaError as error:
-            await self._fail(record, str(error))
+            code, detail = _failure_of(error)
+            if code is FailureReason.PIKA_NO_ANSWER:
+                log.warning("Job %s: Pika may have taken it but did not answer", record.id)
+            await self._fail(record, code, detail)
             return
         except Exception:
             # A bug, not Pika's answer: whether Pika got the request is unknown, so never resend.
             log.exception("Job %s: submitting failed unexpectedly", record.id)
-            await self._fail(record, "Something went wrong sending this to Pika.")
+            await self._fail(record, FailureReason.UNEXPECTED)
             return
         await self.store.mark_submitted(record.id, provider_job_id)
         log.info(
@@ -188,16 +235,32 @@ class JobEngine:
         )
         self.track(record.id, self.settings.poll_interval)
 
-    async def _poll(self, record: Any) -> None:
+    async def _reconcile(self, record: JobRecord) -> None:
+        """A submission was on its way when the bot stopped: find it, or give the credits back.
+
+        It is never sent again (the owner would pay twice); a provider that can look the job
+        up by our reference recovers it, otherwise the job fails with nothing charged.
+        """
+        try:
+            found = await self.provider.recover(ref_for(record.id), request_of(record))
+        except PikaError as error:
+            log.warning("Job %s: could not look up its lost submission (%s)", record.id, error)
+            found = None
+        if found is None:
+            log.warning("Job %s: the bot stopped while Pika was taking it; releasing", record.id)
+            await self._fail(record, FailureReason.SUBMISSION_LOST)
+            return
+        await self.store.mark_submitted(record.id, found)
+        log.info("Job %s: found its submission as %s after the restart", record.id, found)
+        self.track(record.id, 0)
+
+    async def _poll(self, record: JobRecord) -> None:
         shown = self._shown.setdefault(record.id, _Shown())
         if self.now() - record.created_at > self.settings.deadline:
-            limit = render.format_elapsed(self.settings.deadline.total_seconds())
-            await self._fail(
-                record,
-                f"Pika did not finish this video within {limit}; "
-                "it may be overloaded, so try again later.",
-            )
+            limit = str(int(self.settings.deadline.total_seconds()))
+            await self._fail(record, FailureReason.DEADLINE, limit)
             return
+        assert record.provider_job_id is not None  # submitted jobs have one
         try:
             job: Job = await self.provider.fetch(record.provider_job_id)
         except PikaError as error:
@@ -211,7 +274,7 @@ class JobEngine:
         shown.failures = 0
         shown.polls += 1
         if job.status is JobStatus.FAILED:
-            await self._fail(record, job.error or "Pika could not make this video.")
+            await self._fail(record, FailureReason.PIKA_FAILED, job.error)
             return
         if job.status is JobStatus.SUCCEEDED:
             await self.store.finish_succeeded(
@@ -222,9 +285,9 @@ class JobEngine:
                 duration=job.duration,
                 seed=job.seed,
             )
-            await self._finish(await self.store.get_job(record.id))
+            await self._finish_by_id(record.id)
             return
-        status = "running" if job.status is JobStatus.RUNNING else "queued"
+        status = StoredStatus.RUNNING if job.status is JobStatus.RUNNING else StoredStatus.QUEUED
         await self.store.update_status(
             record.id,
             status,
@@ -233,9 +296,11 @@ class JobEngine:
             poster_url=job.poster_url,
             thumbnail_url=job.thumbnail_url,
         )
-        record = await self.store.get_job(record.id)
-        await self._show_progress(record, shown)
-        since = record.submitted_at or record.created_at
+        updated = await self.store.get_job(record.id)
+        if updated is None:
+            return
+        await self._show_progress(updated, shown)
+        since = updated.submitted_at or updated.created_at
         delay = next_poll_delay(
             status,
             job.progress,
@@ -243,60 +308,72 @@ class JobEngine:
             self.settings.poll_interval,
             (self.now() - since).total_seconds(),
         )
-        if shown.signature != render.progress_signature(self.view(record)):
+        if shown.signature != self.outlet.signature(self.view(updated)):
             # A change is waiting for the edit throttle: come back when it may be shown.
             wait = shown.edited_at + self.settings.edit_interval - time.monotonic()
             delay = min(delay, max(wait, 0.05))
         self.track(record.id, delay)
 
-    async def _show_progress(self, record: Any, shown: _Shown) -> None:
+    async def _show_progress(self, record: JobRecord, shown: _Shown) -> None:
         view = self.view(record)
-        signature = render.progress_signature(view)
+        signature = self.outlet.signature(view)
         if signature == shown.signature:
             return
         if time.monotonic() - shown.edited_at < self.settings.edit_interval:
             return
-        target = self.target(record)
         try:
-            if not await self.outlet.edit(target, render.progress_embed(view)):
-                record = await self._hand_over(record, view)
-        except discord.HTTPException as error:
-            log.warning("Job %s: progress edit failed (%s)", record.id, error)
-            if error.status in (401, 404):
-                self._dead_tokens.add(record.id)
+            if not await self.outlet.show_progress(self.target(record), view):
                 await self._hand_over(record, view)
+        except TokenDead:
+            self._dead_tokens.add(record.id)
+            await self._hand_over(record, view)
+        except (RetryLater, Unreachable) as error:
+            log.warning("Job %s: progress edit failed (%s)", record.id, error)
             return
         shown.signature = signature
         shown.edited_at = time.monotonic()
 
-    async def _hand_over(self, record: Any, view: render.JobView) -> Any:
+    async def _hand_over(self, record: JobRecord, view: JobView) -> None:
         """The interaction token is (nearly) dead: continue in the bot's own channel message."""
-        target = self.target(record)
-        message_id = await self.outlet.post(
-            MessageTarget(target.channel_id, None, "channel", None, None, None),
-            content=(
-                f"<@{record.owner_id}> your video is still being made; progress continues here."
-            ),
-            embed=render.progress_embed(view),
-            reply_to=target.message_id,
-        )
+        try:
+            message_id = await self.outlet.continue_in_channel(self.target(record), view)
+        except OutletError as error:
+            log.warning("Job %s: could not continue in the channel (%s)", record.id, error)
+            return
         log.info("Job %s: progress continues in channel message %s", record.id, message_id)
-        await self.store.set_progress_message(record.id, message_id, kind="channel")
-        return await self.store.get_job(record.id)
+        await self.store.set_progress_message(record.id, message_id, ProgressKind.CHANNEL)
+
+    async def announce(self, record: JobRecord, *, reply_to: int | None) -> JobRecord:
+        """Show a new job (started by a button) in its channel; return it as stored after."""
+        message_id = await self.outlet.announce(
+            record.channel_id, self.view(record), reply_to=reply_to
+        )
+        await self.store.set_progress_message(record.id, message_id, ProgressKind.CHANNEL)
+        stored = await self.store.get_job(record.id)
+        assert stored is not None
+        return stored
 
     # -- the end of a job --------------------------------------------------------------------
 
-    async def _fail(self, record: Any, reason: str) -> None:
-        await self.store.finish_failed(record.id, error=reason)
-        log.info("Job %s: failed (%s); hold released", record.id, reason)
-        await self._finish(await self.store.get_job(record.id))
+    async def _fail(
+        self, record: JobRecord, code: FailureReason, detail: str | None = None
+    ) -> None:
+        await self.store.finish_failed(record.id, detail, code=code)
+        log.info("Job %s: failed (%s%s); hold released", record.id, code.value,
+                 f": {detail}" if detail else "")  # fmt: skip
+        await self._finish_by_id(record.id)
 
-    async def _finish(self, record: Any) -> None:
+    async def _finish_by_id(self, job_id: int) -> None:
+        record = await self.store.get_job(job_id)
+        if record is not None:
+            await self._finish(record)
+
+    async def _finish(self, record: JobRecord) -> None:
         """Deliver a finished job's outcome exactly once, then forget it."""
         if record.delivered:
             self._forget(record.id)
             return
-        if record.status == "succeeded":
+        if record.status is StoredStatus.SUCCEEDED:
             await self._deliver_result(record)
         else:
             await self._deliver_failure(record)
@@ -307,7 +384,7 @@ class JobEngine:
         self._dead_tokens.discard(job_id)
         self._link_only.discard(job_id)
 
-    async def _already_posted(self, record: Any, kind: str) -> bool:
+    async def _already_posted(self, record: JobRecord, kind: str) -> bool:
         if record.delivery_attempts == 0:
             return False
         found = await self.outlet.find_posted(record.channel_id, record.id, kind)
@@ -320,11 +397,10 @@ class JobEngine:
         )
         return True
 
-    async def _deliver_result(self, record: Any) -> None:
+    async def _deliver_result(self, record: JobRecord) -> None:
         if await self._already_posted(record, "result"):
             return
-        view = self.view(record)
-        target = self.target(record)
+        assert record.result_url is not None  # succeeded jobs have one
         limit = record.upload_limit or self.settings.default_upload_limit
         if record.id in self._link_only:
             limit = 0
@@ -336,30 +412,29 @@ class JobEngine:
             return
         try:
             await self.store.record_delivery_attempt(record.id)
-            link_note = None
-            if downloaded.path is None:
-                size_mb = downloaded.size / (1024 * 1024)
-                link_note = (
-                    f"[Download the video]({record.result_url}) ({size_mb:.1f} MB is over "
-                    "this server's upload limit). The link expires within a day or two, "
-                    "so save it soon."
-                )
-            with contextlib.suppress(discord.HTTPException):
-                await self.outlet.edit(target, render.progress_embed(view))
-            message_id = await self.outlet.post(
-                target,
-                content=f"<@{record.owner_id}> your video is ready!",
-                embed=render.result_embed(view, link_note=link_note),
-                file_path=downloaded.path,
-                filename=f"pika-{record.id}.mp4",
-                view=self.view_for_result(record),
-                reply_to=target.message_id,
+            oversize = downloaded.size if downloaded.path is None else None
+            message_id = await self.outlet.post_result(
+                self.target(record), self.view(record), downloaded.path, oversize
             )
-        except discord.HTTPException as error:
-            self.track(record.id, self._after_post_error(record, error))
+        except OutletError as error:
+            await self._after_post_error(record, error)
             return
         finally:
             discard(downloaded)
+        await self._delivered(record, message_id)
+
+    async def _deliver_failure(self, record: JobRecord) -> None:
+        if await self._already_posted(record, "failure"):
+            return
+        await self.store.record_delivery_attempt(record.id)
+        try:
+            message_id = await self.outlet.post_failure(self.target(record), self.view(record))
+        except OutletError as error:
+            await self._after_post_error(record, error)
+            return
+        await self._delivered(record, message_id)
+
+    async def _delivered(self, record: JobRecord, message_id: int | None) -> None:
         await self.store.mark_delivered(record.id, message_id)
         self._forget(record.id)
         log.info(
@@ -370,69 +445,32 @@ class JobEngine:
             record.guild_id,
         )
 
-    async def _deliver_failure(self, record: Any) -> None:
-        if await self._already_posted(record, "failure"):
-            return
-        view = self.view(record)
-        target = self.target(record)
-        embed = render.failure_embed(view)
-        await self.store.record_delivery_attempt(record.id)
-        try:
-            if await self.outlet.edit(target, embed):
-                message_id = target.message_id
-            else:
-                message_id = await self.outlet.post(
-                    target, content=f"<@{record.owner_id}>", embed=embed, reply_to=target.message_id
-                )
-        except discord.HTTPException as error:
-            self.track(record.id, self._after_post_error(record, error))
-            return
-        await self.store.mark_delivered(record.id, message_id)
-        self._forget(record.id)
-
-    # -- views of a stored job -----------------------------------------------------------------
-
-    def _after_post_error(self, record: Any, error: discord.HTTPException) -> float:
-        """Learn from a failed post and say when to try again."""
-        if error.status == 401 or error.code == INVALID_WEBHOOK_TOKEN:
+    async def _after_post_error(self, record: JobRecord, error: OutletError) -> None:
+        """Learn from a failed post and try again when it can work."""
+        if isinstance(error, TokenDead):
             # Discord's clock killed the token before ours did: use the channel from now on.
             self._dead_tokens.add(record.id)
             log.info("Job %s: the interaction token is dead; using channel messages", record.id)
-            return 0.0
-        if error.status == 413 or error.code == REQUEST_TOO_LARGE:
+            self.track(record.id, 0)
+        elif isinstance(error, TooLarge):
             self._link_only.add(record.id)
             log.info("Job %s: the video is over the upload limit; posting a link", record.id)
-            return 0.0
-        log.warning("Job %s: posting failed (%s); retrying", record.id, error)
-        return DELIVERY_RETRY_SECONDS
+            self.track(record.id, 0)
+        elif isinstance(error, Unreachable):
+            log.warning("Job %s: its channel is gone (%s); giving up delivery", record.id, error)
+            await self._delivered(record, None)
+        else:
+            after = error.after if isinstance(error, RetryLater) else DELIVERY_RETRY_SECONDS
+            log.warning("Job %s: posting failed (%s); retrying in %.0fs", record.id, error, after)
+            self.track(record.id, after)
 
-    def target(self, record: Any) -> MessageTarget:
+    def target(self, record: JobRecord) -> MessageTarget:
         token_dead = record.id in self._dead_tokens
         return MessageTarget(
             channel_id=record.channel_id,
             message_id=record.progress_message_id,
-            kind=record.progress_message_kind or "channel",
+            kind=record.progress_message_kind or ProgressKind.CHANNEL,
             application_id=None if token_dead else record.interaction_app_id,
             token=None if token_dead else record.interaction_token,
             token_expires_at=None if token_dead else record.token_expires_at,
-        )
-
-    def view(self, record: Any) -> render.JobView:
-        request = parse_request(record.request_json)
-        end = record.finished_at or self.now()
-        return render.JobView(
-            job_id=record.id,
-            owner_id=record.owner_id,
-            operation=record.operation.value,
-            prompt=getattr(request, "prompt", None),
-            model=getattr(request, "model", None),
-            status=record.status.value,
-            progress=record.progress,
-            detail=record.status_detail,
-            poster_url=record.poster_url,
-            elapsed_seconds=(end - record.created_at).total_seconds(),
-            error=record.error,
-            seed=record.seed,
-            duration=record.duration,
-            cost=record.hold_cost,
         )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.domain.operations import Operation
 from bot.pika.errors import UnsupportedOperationError
 from bot.pika.fields import one_of
-
-if TYPE_CHECKING:
-    from bot.pika.requests import PikaRequest
+from bot.pika.requests import GenerateRequest, PikaffectRequest, PikaRequest, model_of
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
     if not capabilities.supports(operation):
         raise UnsupportedOperationError(CANNOT[operation])
     models = capabilities.models.get(operation)
-    model = getattr(request, "model", None)
+    model = model_of(request)
     if models is not None and model is not None and str(model) not in models:
         raise UnsupportedOperationError(
             f"this Pika service has no model {model} for {_OPERATION_NAMES[operation]};"
@@ -66,16 +63,18 @@ def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
         )
     if not isinstance(capabilities, DialectCapabilities):
         return
-    video = getattr(request, "video", None)
-    if operation is Operation.GENERATE and video and not capabilities.video_input:
+    if isinstance(request, GenerateRequest) and request.video and not capabilities.video_input:
         raise UnsupportedOperationError(
             "this Pika service cannot start from a video; attach an image instead"
         )
-    pikaffect = getattr(request, "pikaffect", None)
     offered = capabilities.pikaffects
-    if operation is Operation.PIKAFFECT and offered is not None and pikaffect not in offered:
+    if (
+        isinstance(request, PikaffectRequest)
+        and offered is not None
+        and request.pikaffect not in offered
+    ):
         raise UnsupportedOperationError(
-            f"this Pika service does not offer the {pikaffect} Pikaffect;"
+            f"this Pika service does not offer the {request.pikaffect} Pikaffect;"
             f" choose {one_of(sorted(offered))}"
         )
 

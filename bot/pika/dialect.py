@@ -39,6 +39,10 @@ class HttpDialect:
             sleep=sleep,
         )
 
+    async def recover(self, ref: str, request: PikaRequest) -> str | None:
+        """No dialect documents a lookup by reference, so a lost submission cannot be found."""
+        return None
+
     def check(self, request: PikaRequest) -> None:
         """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""
         check_supported(self.capabilities, request)

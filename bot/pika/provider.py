@@ -28,3 +28,10 @@ class PikaProvider(Protocol):
     async def fetch(self, provider_job_id: str) -> Job:
         """Return the job's current state."""
         ...
+
+    async def recover(self, ref: str, request: PikaRequest) -> str | None:
+        """Find the job a submission with ``ref`` made, when the answer to it was lost.
+
+        None when the provider cannot tell (neither reseller dialect documents a lookup).
+        """
+        ...

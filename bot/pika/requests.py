@@ -509,3 +509,30 @@ def validate_request(data: Mapping[str, Any] | str | bytes) -> PikaRequest:
 
 parse_request = validate_request
 """Rebuild a stored request (``model_dump(mode="json")`` or its JSON text)."""
+
+
+_PROMPTED = (
+    GenerateRequest,
+    PikaffectRequest,
+    IngredientsRequest,
+    AdditionsRequest,
+    SwapRequest,
+    _ChangesVideo,
+)
+_MODELLED = (GenerateRequest, PikaffectRequest, IngredientsRequest, AdditionsRequest, SwapRequest)
+_WITH_OPTIONS = (*_MODELLED, _ChangesVideo)
+
+
+def prompt_of(request: PikaRequest) -> str:
+    """The request's prompt, or "" for operations that take none (upscale, lip sync)."""
+    return request.prompt if isinstance(request, _PROMPTED) else ""
+
+
+def model_of(request: PikaRequest) -> Model | None:
+    """The model the request asks for; None where the operation takes no model choice."""
+    return request.model if isinstance(request, _MODELLED) else None
+
+
+def options_of(request: PikaRequest) -> GenerationOptions | None:
+    """The generation options, for operations that carry them."""
+    return request.options if isinstance(request, _WITH_OPTIONS) else None

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import JobStatus
 from bot.store import ledger
@@ -175,6 +176,7 @@ class JobStore:
         duration: float | None = None,
         seed: int | None = None,
         error: str | None = None,
+        error_code: FailureReason | None = None,
     ) -> bool:
         """Store what the provider reported; None leaves a field as it was.
 
@@ -192,6 +194,7 @@ class JobStore:
             "duration": duration,
             "seed": seed,
             "error": error,
+            "error_code": None if error_code is None else error_code.value,
         }
         changes = {column: value for column, value in fields.items() if value is not None}
 
@@ -245,9 +248,14 @@ class JobStore:
             seed=seed,
         )
 
-    async def finish_failed(self, job_id: int, error: str) -> bool:
-        """Mark the job failed (rejected, timed out...) and release its hold."""
-        return await self.update_status(job_id, StoredStatus.FAILED, error=error)
+    async def finish_failed(
+        self, job_id: int, error: str | None = None, *, code: FailureReason | None = None
+    ) -> bool:
+        """Mark the job failed (rejected, timed out...) and release its hold.
+
+        ``code`` says why, for the bot to word; ``error`` keeps the provider's own words.
+        """
+        return await self.update_status(job_id, StoredStatus.FAILED, error=error, error_code=code)
 
     # -- delivery -----------------------------------------------------------------------------
 

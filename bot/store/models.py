@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot.domain.failures import FailureReason
 from bot.domain.jobs import HoldState, JobRecord, NewJob, ProgressKind
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
@@ -53,4 +54,12 @@ def job_from_row(row: sqlite3.Row) -> JobRecord:
         hold_state=HoldState(row["hold_state"]),
         upload_limit=row["upload_limit"],
         submit_started_at=decode_time(row["submit_started_at"]),
+        error_code=_failure(row["error_code"]),
     )
+
+
+def _failure(code: str | None) -> FailureReason | None:
+    # A code written by a newer bot reads as "no code": the words in ``error`` still show.
+    if code is None or code not in FailureReason._value2member_map_:
+        return None
+    return FailureReason(code)

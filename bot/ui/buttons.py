@@ -9,17 +9,23 @@ from __future__ import annotations
 import logging
 import random
 import re
-from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import BadInput, NotAllowed
-from bot.pika.job import Operation
-from bot.pika.requests import ExtendRequest, RepromptRequest, UpscaleRequest, parse_request
+from bot.deps import deps_of
+from bot.domain.jobs import JobRecord
+from bot.domain.operations import Operation
+from bot.jobs.views import request_of
+from bot.pika.capabilities import Capabilities
+from bot.pika.requests import (
+    ExtendRequest,
+    PikaRequest,
+    RepromptRequest,
+    UpscaleRequest,
+    options_of,
+    prompt_of,
+)
 from bot.ui.errors import report_interaction_error
-
-if TYPE_CHECKING:
-    from bot.client import PikaBot
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +43,7 @@ def custom_id(action: str, job_id: int) -> str:
 
 
 class ResultButton(
-    discord.ui.DynamicItem[discord.ui.Button],
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"pika:(?P<action>extend|upscale|reprompt|reroll):(?P<job_id>\d+)",
 ):
     """One of the result's buttons; pressing it starts a new job from the stored one."""
@@ -56,8 +62,12 @@ class ResultButton(
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    async def from_custom_id(  # type: ignore[override]
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Button[discord.ui.View],
+        match: re.Match[str],
+        /,
     ) -> ResultButton:
         return cls(match["action"], int(match["job_id"]))
 
@@ -68,39 +78,25 @@ class ResultButton(
             await report_interaction_error(interaction, error)
 
     async def _press(self, interaction: discord.Interaction) -> None:
-        bot: PikaBot = interaction.client  # type: ignore[assignment]
-        services = bot.services
-        parent = await services.store.get_job(self.job_id)
-        if parent is None or parent.status != "succeeded" or not parent.result_url:
-            raise BadInput("That video is no longer available.")
-        await ensure_may_press(bot, interaction, parent)
+        deps = deps_of(interaction.client)
+        parent = await deps.accounts.result_for_button(self.job_id, interaction.user.id)
         if self.action == "reprompt":
             await interaction.response.send_modal(RepromptModal(parent))
             return
         request = follow_up_request(self.action, parent)
-        await services.launcher.from_button(interaction, request, parent=parent)
+        await deps.launcher.from_button(interaction, request, parent=parent)
 
 
-async def ensure_may_press(bot: PikaBot, interaction: discord.Interaction, parent: Any) -> None:
-    if interaction.user.id == parent.owner_id:
-        return
-    settings = await bot.services.quota.guild_settings(parent.guild_id)
-    if settings.anyone_can_press:
-        return
-    raise NotAllowed(
-        f"Only <@{parent.owner_id}> can use the buttons on their video. "
-        "Make your own with /generate!"
-    )
-
-
-def follow_up_request(action: str, parent: Any) -> Any:
+def follow_up_request(action: str, parent: JobRecord) -> PikaRequest:
     """The request a button starts, built from the stored job."""
-    earlier = parse_request(parent.request_json)
-    options = getattr(earlier, "options", None)
+    assert parent.result_url is not None  # only finished jobs have buttons that work
+    earlier = request_of(parent)
+    options = options_of(earlier)
     options_json = options.model_dump(mode="json") if options is not None else {}
-    prompt = getattr(earlier, "prompt", "") or ""
     if action == "extend":
-        return ExtendRequest.create(video=parent.result_url, prompt=prompt, options=options_json)
+        return ExtendRequest.create(
+            video=parent.result_url, prompt=prompt_of(earlier), options=options_json
+        )
     if action == "upscale":
         return UpscaleRequest.create(video=parent.result_url)
     if action == "reroll":
@@ -112,14 +108,13 @@ def follow_up_request(action: str, parent: Any) -> Any:
 
 
 class RepromptModal(discord.ui.Modal, title="Reprompt this video"):
-    def __init__(self, parent: Any) -> None:
+    def __init__(self, parent: JobRecord) -> None:
         super().__init__(timeout=None)
         self.parent = parent
-        old_prompt = getattr(parse_request(parent.request_json), "prompt", "") or ""
-        self.prompt = discord.ui.TextInput(
+        self.prompt: discord.ui.TextInput[RepromptModal] = discord.ui.TextInput(
             label="New prompt",
             style=discord.TextStyle.paragraph,
-            default=old_prompt[:1000],
+            default=prompt_of(request_of(parent))[:1000],
             max_length=1000,
             required=True,
             custom_id="prompt",
@@ -127,27 +122,28 @@ class RepromptModal(discord.ui.Modal, title="Reprompt this video"):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot: PikaBot = interaction.client  # type: ignore[assignment]
-        earlier = parse_request(self.parent.request_json)
-        options = getattr(earlier, "options", None)
+        assert self.parent.result_url is not None
+        options = options_of(request_of(self.parent))
         request = RepromptRequest.create(
             video=self.parent.result_url,
             prompt=self.prompt.value,
             options=options.model_dump(mode="json") if options is not None else {},
         )
-        await bot.services.launcher.from_button(interaction, request, parent=self.parent)
+        await deps_of(interaction.client).launcher.from_button(
+            interaction, request, parent=self.parent
+        )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await report_interaction_error(interaction, error)
 
 
-def result_view(record: Any, capabilities: Any) -> discord.ui.View:
+def result_view(job_id: int, capabilities: Capabilities) -> discord.ui.View:
     """The buttons a finished job gets; only those the provider can serve."""
     view = discord.ui.View(timeout=None)
     for action, (_, _, operation) in ACTIONS.items():
         if operation is not None and not capabilities.supports(operation):
             continue
-        view.add_item(ResultButton(action, record.id))
+        view.add_item(ResultButton(action, job_id))
     return view
 
 

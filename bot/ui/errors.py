@@ -7,9 +7,18 @@ import secrets
 
 import discord
 
-from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
+from bot.domain.errors import (
+    DomainError,
+    InvalidSettingError,
+    JobProblem,
+    JobUnavailable,
+    QuotaExceeded,
+    QuotaReason,
+    SettingProblem,
+)
 from bot.errors import UserFacingError
 from bot.pika.errors import PikaError
+from bot.ui.render import as_sentence
 from bot.ui.words import credits, relative_time
 
 log = logging.getLogger(__name__)
@@ -19,9 +28,9 @@ def user_message_for(error: BaseException) -> str | None:
     """Return the sentence for an expected error, or None when it is a bug."""
     if isinstance(error, discord.app_commands.CommandInvokeError):
         error = error.original
-    if isinstance(error, discord.app_commands.CheckFailure) and isinstance(
-        error.__cause__, UserFacingError
-    ):
+    if isinstance(
+        error, discord.app_commands.CheckFailure | discord.app_commands.TransformerError
+    ) and isinstance(error.__cause__, UserFacingError | DomainError | PikaError):
         error = error.__cause__
     if isinstance(error, QuotaExceeded):
         return quota_refusal(error)
@@ -29,6 +38,8 @@ def user_message_for(error: BaseException) -> str | None:
         return error.message
     if isinstance(error, InvalidSettingError):
         return setting_refusal(error)
+    if isinstance(error, JobUnavailable):
+        return job_refusal(error)
     if isinstance(error, PikaError):
         return as_sentence(str(error))
     if isinstance(error, discord.app_commands.MissingPermissions):
@@ -69,6 +80,28 @@ def quota_refusal(error: QuotaExceeded) -> str:
     return f"{sentence} {who} {relative_time(error.resets_at)}. Nothing was charged."
 
 
+def job_refusal(error: JobUnavailable) -> str:
+    """What a member reads when the job they named cannot be used."""
+    match error.problem:
+        case JobProblem.NOT_A_NUMBER:
+            return "`job` must be one of your job numbers; pick one from the list."
+        case JobProblem.NOT_FOUND:
+            return f"There is no job #{error.job} in this server."
+        case JobProblem.NOT_VISIBLE:
+            return f"You have no job {error.job!r} in this server; pick one from the list."
+        case JobProblem.NOT_YOURS:
+            return f"Job #{error.job} isn't yours; use one of your own jobs."
+        case JobProblem.NOT_FINISHED:
+            return f"Job #{error.job} hasn't finished with a video yet."
+        case JobProblem.GONE:
+            return "That video is no longer available."
+        case JobProblem.OWNER_ONLY:
+            return (
+                f"Only <@{error.owner_id}> can use the buttons on their video. "
+                "Make your own with /generate!"
+            )
+
+
 def setting_refusal(error: InvalidSettingError) -> str:
     """What an admin reads when a setting cannot be used."""
     match error.problem:
@@ -85,15 +118,6 @@ def setting_refusal(error: InvalidSettingError) -> str:
             return "A concurrency limit must be a whole number, 1 or more."
         case SettingProblem.UNKNOWN_SETTING:
             return "That setting does not exist."
-
-
-def as_sentence(text: str) -> str:
-    """Validation messages are clauses ("motion must be..."); show them as sentences."""
-    text = text.strip()
-    if not text:
-        return text
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:

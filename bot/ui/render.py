@@ -1,50 +1,51 @@
-"""What a job looks like in Discord: the live progress embed and the result embed."""
+"""What the bot shows in Discord: a job's live progress and result, and members' own views."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 
 import discord
+
+from bot.domain.failures import FailureReason
+from bot.domain.jobs import JobRecord
+from bot.domain.operations import Operation
+from bot.domain.status import StoredStatus
+from bot.jobs.accounts import UsageReport
+from bot.jobs.views import JobView, request_of
+from bot.pika.requests import prompt_of
+from bot.store.quota import QuotaStatus
+from bot.ui.words import credits, full_time
 
 BAR_CELLS = 12
 COLOUR_WORKING = discord.Colour.from_rgb(88, 101, 242)
 COLOUR_DONE = discord.Colour.from_rgb(59, 165, 93)
 COLOUR_FAILED = discord.Colour.from_rgb(237, 66, 69)
 
-OPERATION_LABELS = {
-    "generate": "Generate",
-    "pikaffect": "Pikaffect",
-    "ingredients": "Ingredients",
-    "additions": "Pika Additions",
-    "swap": "Pika Swap",
-    "reprompt": "Reprompt",
-    "edit": "Edit",
-    "inpaint": "Inpaint",
-    "outpaint": "Outpaint",
-    "extend": "Extend",
-    "upscale": "Upscale",
-    "lipsync": "Lip sync",
+OPERATION_LABELS: Mapping[str, str] = {
+    Operation.GENERATE: "Generate",
+    Operation.PIKAFFECT: "Pikaffect",
+    Operation.INGREDIENTS: "Ingredients",
+    Operation.ADDITIONS: "Pika Additions",
+    Operation.SWAP: "Pika Swap",
+    Operation.REPROMPT: "Reprompt",
+    Operation.EDIT: "Edit",
+    Operation.INPAINT: "Inpaint",
+    Operation.OUTPAINT: "Outpaint",
+    Operation.EXTEND: "Extend",
+    Operation.UPSCALE: "Upscale",
+    Operation.LIPSYNC: "Lip sync",
 }
+SIMULATED_NOTE = "Made by the bot's built-in simulator, not by Pika (no Pika key is set)."
 
-
-@dataclass(frozen=True)
-class JobView:
-    """The facts about a job that a message shows."""
-
-    job_id: int
-    owner_id: int
-    operation: str
-    prompt: str | None
-    model: str | None
-    status: str
-    progress: int | None
-    detail: str | None
-    poster_url: str | None
-    elapsed_seconds: float
-    error: str | None = None
-    seed: int | None = None
-    duration: float | None = None
-    cost: int | None = None
+_SHORT_STATUS = {
+    StoredStatus.PENDING: "sending",
+    StoredStatus.SUBMITTING: "sending",
+    StoredStatus.SUBMITTED: "sent",
+    StoredStatus.QUEUED: "queued",
+    StoredStatus.RUNNING: "rendering",
+    StoredStatus.SUCCEEDED: "done",
+    StoredStatus.FAILED: "failed",
+}
 
 
 def footer_marker(job_id: int, kind: str = "progress") -> str:
@@ -54,17 +55,17 @@ def footer_marker(job_id: int, kind: str = "progress") -> str:
 
 
 def status_words(view: JobView) -> str:
-    if view.status in ("pending", "submitted"):
-        return "Sending to Pika"
-    if view.status == "queued":
-        return "Waiting in line" if view.detail == "delayed" else "Queued"
-    if view.status == "running":
-        return "Finishing" if (view.progress or 0) >= 90 else "Rendering"
-    if view.status == "succeeded":
-        return "Done"
-    if view.status == "failed":
-        return "Failed"
-    return view.status.capitalize()
+    match view.status:
+        case StoredStatus.PENDING | StoredStatus.SUBMITTING | StoredStatus.SUBMITTED:
+            return "Sending to Pika"
+        case StoredStatus.QUEUED:
+            return "Waiting in line" if view.detail == "delayed" else "Queued"
+        case StoredStatus.RUNNING:
+            return "Finishing" if (view.progress or 0) >= 90 else "Rendering"
+        case StoredStatus.SUCCEEDED:
+            return "Done"
+        case StoredStatus.FAILED:
+            return "Failed"
 
 
 def progress_bar(progress: int | None) -> str:
@@ -85,16 +86,25 @@ def progress_signature(view: JobView) -> tuple[object, ...]:
     return (status_words(view), view.progress, view.poster_url, view.error)
 
 
+def operation_label(operation: str) -> str:
+    return OPERATION_LABELS.get(operation, operation.capitalize())
+
+
 def _title(view: JobView) -> str:
-    return OPERATION_LABELS.get(view.operation, view.operation.capitalize())
+    return operation_label(view.operation)
 
 
 def _prompt_text(prompt: str | None) -> str:
     return f">>> {prompt}" if prompt else "*(no prompt)*"
 
 
+def _mark_simulated(embed: discord.Embed, view: JobView) -> None:
+    if view.simulated:
+        embed.add_field(name="⚠️ Simulated video", value=SIMULATED_NOTE, inline=False)
+
+
 def progress_embed(view: JobView) -> discord.Embed:
-    if view.status == "failed":
+    if view.status is StoredStatus.FAILED:
         return failure_embed(view)
     embed = discord.Embed(
         title=f"{_title(view)} · {status_words(view)}",
@@ -105,14 +115,73 @@ def progress_embed(view: JobView) -> discord.Embed:
     if view.model:
         embed.add_field(name="Model", value=view.model)
     embed.add_field(name="Elapsed", value=format_elapsed(view.elapsed_seconds))
+    _mark_simulated(embed, view)
     if view.poster_url:
         embed.set_thumbnail(url=view.poster_url)
     embed.set_footer(text=footer_marker(view.job_id))
     return embed
 
 
+def failure_words(code: FailureReason | None, detail: str | None) -> str:
+    """Why a job failed, for its owner: the bot's reason, with Pika's own words where useful."""
+    match code:
+        case None | FailureReason.PIKA_FAILED:
+            return detail or "Pika could not make this video."
+        case FailureReason.PIKA_REFUSED:
+            return as_sentence(detail) if detail else "Pika refused this request."
+        case FailureReason.UNSUPPORTED:
+            return as_sentence(detail) if detail else "This Pika service cannot do that."
+        case FailureReason.PIKA_UNAVAILABLE:
+            return "Pika is unavailable right now, so the video was not made."
+        case FailureReason.PIKA_NO_ANSWER:
+            return (
+                "Pika is unavailable right now: it did not confirm the request, so the video "
+                "was not made and it was not sent again."
+            )
+        case FailureReason.PIKA_BUSY:
+            return "Pika is busy; try again in a moment."
+        case FailureReason.PIKA_KEY_REFUSED:
+            return "Pika refused the bot's key; ask the server owner to check it."
+        case FailureReason.SUBMISSION_LOST:
+            return (
+                "The bot restarted while sending this to Pika, so Pika may not have received "
+                "it; it was not sent again, to be sure you are not charged twice."
+            )
+        case FailureReason.DEADLINE:
+            limit = format_elapsed(float(detail)) if detail and detail.isdigit() else "the limit"
+            return (
+                f"Pika did not finish this video within {limit}; "
+                "it may be overloaded, so try again later."
+            )
+        case FailureReason.DISCORD_LOST:
+            return "Discord lost the command before the job could be shown."
+        case FailureReason.UNEXPECTED:
+            return "Something went wrong sending this to Pika."
+
+
+def as_sentence(text: str) -> str:
+    """Validation messages are clauses ("motion must be..."); show them as sentences."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def result_content(view: JobView) -> str:
+    return f"<@{view.owner_id}> your video is ready!"
+
+
+def handover_content(view: JobView) -> str:
+    return f"<@{view.owner_id}> your video is still being made; progress continues here."
+
+
+def button_job_content(view: JobView) -> str:
+    return f"<@{view.owner_id}> started this from job #{view.parent_job_id}."
+
+
 def failure_embed(view: JobView) -> discord.Embed:
-    reason = view.error or "Pika could not make this video."
+    reason = failure_words(view.error_code, view.error)
     embed = discord.Embed(
         title=f"{_title(view)} · Failed",
         colour=COLOUR_FAILED,
@@ -133,9 +202,122 @@ def result_embed(view: JobView, *, link_note: str | None = None) -> discord.Embe
     if view.duration is not None:
         embed.add_field(name="Length", value=f"{view.duration:g}s")
     embed.add_field(name="Took", value=format_elapsed(view.elapsed_seconds))
+    _mark_simulated(embed, view)
     if link_note:
         embed.add_field(name="Video", value=link_note, inline=False)
         if view.poster_url:
             embed.set_image(url=view.poster_url)
     embed.set_footer(text=footer_marker(view.job_id, "result"))
+    return embed
+
+
+def oversize_note(url: str, size_bytes: int) -> str:
+    """The link posted instead of a video over the server's upload limit."""
+    return (
+        f"[Download the video]({url}) ({size_bytes / (1024 * 1024):.1f} MB is over this "
+        "server's upload limit). The link expires within a day or two, so save it soon."
+    )
+
+
+# -- members' own views ----------------------------------------------------------------------
+
+
+def job_label(record: JobRecord) -> str:
+    """``#12 · Generate · a cat surfing`` within Discord's 100 characters."""
+    prompt = prompt_of(request_of(record))
+    label = f"#{record.id} · {operation_label(record.operation)}"
+    if prompt:
+        label += f" · {prompt}"
+    return label if len(label) <= 100 else label[:99] + "…"
+
+
+def job_link(record: JobRecord) -> str | None:
+    message_id = record.delivered_message_id or record.progress_message_id
+    if message_id is None:
+        return None
+    return f"https://discord.com/channels/{record.guild_id}/{record.channel_id}/{message_id}"
+
+
+def job_line(record: JobRecord) -> str:
+    words = _SHORT_STATUS[record.status]
+    if record.status is StoredStatus.RUNNING and record.progress is not None:
+        words += f" {record.progress}%"
+    line = f"**{job_label(record)}** — {words}"
+    if record.status is StoredStatus.SUCCEEDED and record.result_url:
+        line += f" · [video]({record.result_url})"
+    link = job_link(record)
+    if link:
+        line += f" · [message]({link})"
+    return line
+
+
+def jobs_embed(records: Iterable[JobRecord]) -> discord.Embed:
+    return discord.Embed(
+        title="Your recent videos",
+        colour=COLOUR_WORKING,
+        description="\n".join(job_line(record) for record in records),
+    )
+
+
+def job_embed(record: JobRecord, view: JobView) -> discord.Embed:
+    """One job, for /job: its result (with a download link) or its progress."""
+    if record.status is StoredStatus.SUCCEEDED:
+        embed = result_embed(view, link_note=f"[Download]({record.result_url})")
+    else:
+        embed = progress_embed(view)
+    link = job_link(record)
+    if link:
+        embed.add_field(name="Message", value=f"[Jump to it]({link})", inline=False)
+    return embed
+
+
+def quota_embed(status: QuotaStatus, costs: Mapping[Operation, int]) -> discord.Embed:
+    """A member's credits, when they reset, what is in the making, and what each video costs."""
+    embed = discord.Embed(title="Your Pika credits", colour=COLOUR_WORKING)
+    if status.unlimited:
+        embed.description = "You have **unlimited** credits here."
+    else:
+        lines = [
+            f"**{credits(status.remaining or 0)}** left of {status.allowance} "
+            f"this {status.period.value}"
+        ]
+        if status.grant_remaining:
+            lines.append(
+                f"plus **{credits(status.grant_remaining)}** granted to you (they don't expire)"
+            )
+        if status.budget_remaining is not None:
+            lines.append(
+                f"The server has {credits(status.budget_remaining)} left "
+                f"in its budget this {status.period.value}."
+            )
+        lines.append(f"Resets {full_time(status.resets_at)}")
+        embed.description = "\n".join(lines)
+    limit = "no limit" if status.max_in_flight is None else str(status.max_in_flight)
+    in_flight = ", ".join(f"#{job.id}" for job in status.in_flight) or "none"
+    embed.add_field(
+        name=f"In the making ({len(status.in_flight)} of {limit})", value=in_flight, inline=False
+    )
+    embed.add_field(
+        name="Costs",
+        value="\n".join(f"{operation_label(op)}: {credits(cost)}" for op, cost in costs.items()),
+        inline=False,
+    )
+    embed.set_footer(text="A video that fails costs nothing.")
+    return embed
+
+
+def usage_embed(report: UsageReport) -> discord.Embed:
+    """What each member spent this period, and the server's total against its budget."""
+    lines = [
+        f"<@{row.user_id}>: {row.charged} charged, {row.held} held · {row.jobs} jobs "
+        f"({row.succeeded} ok, {row.failed} failed)"
+        for row in report.rows[:30]
+    ]
+    embed = discord.Embed(
+        title=f"Usage this {report.settings.period.value}",
+        colour=COLOUR_WORKING,
+        description="\n".join(lines) or "Nobody has made a video yet.",
+    )
+    budget = "no cap" if report.settings.budget is None else f"of {report.settings.budget}"
+    embed.set_footer(text=f"Server total: {report.spend.spent} credits ({budget})")
     return embed

@@ -3,7 +3,8 @@
 -- are now checked by a trigger instead of a CHECK constraint, so later statuses need no table
 -- rebuild, and the never-used next_poll_at column goes. SQLite changes a constraint only by
 -- rebuilding the table (the runner turns foreign keys off around this migration and checks
--- them before committing).
+-- them before committing). A failure now keeps its reason as a code (error_code, worded by
+-- the bot in the reader's language) beside the provider's own words (error).
 
 CREATE TABLE jobs_rebuilt (
     id                    INTEGER PRIMARY KEY,
@@ -24,6 +25,7 @@ CREATE TABLE jobs_rebuilt (
     duration              REAL,
     seed                  INTEGER,
     error                 TEXT,
+    error_code            TEXT,
     interaction_app_id    INTEGER,
     interaction_token     TEXT,
     token_expires_at      TEXT,

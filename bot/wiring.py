@@ -1,0 +1,74 @@
+"""Build the bot's parts once, in order: store and provider first, then what talks to Discord."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+
+from bot.client import PikaBot
+from bot.config import PikaProvider as ProviderName
+from bot.config import Settings
+from bot.deps import Dependencies
+from bot.jobs.accounts import AccountService, ServerAdmin
+from bot.jobs.engine import EngineSettings, JobEngine
+from bot.jobs.launch import Launcher
+from bot.jobs.outlet import DiscordOutlet
+from bot.pika.provider import PikaProvider
+from bot.store import Clock, JobStore, QuotaEngine
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(
+        poll_interval=settings.poll_interval_seconds,
+        polls_per_second=settings.pika_polls_per_second,
+        edit_interval=settings.progress_edit_interval_seconds,
+        deadline=timedelta(minutes=settings.job_deadline_minutes),
+    )
+
+
+def build_dependencies(
+    bot: PikaBot,
+    *,
+    settings: Settings,
+    clock: Clock,
+    http: aiohttp.ClientSession,
+    store: JobStore,
+    quota: QuotaEngine,
+    provider: PikaProvider,
+) -> Dependencies:
+    """Everything the bot works with; the outlet is the only part that holds the bot."""
+    capabilities = provider.capabilities
+    outlet = DiscordOutlet(bot, capabilities, clock.now)
+    engine = JobEngine(
+        store=store,
+        provider=provider,
+        outlet=outlet,
+        http=http,
+        settings=engine_settings(settings),
+        now=clock.now,
+        simulated=settings.pika_provider is ProviderName.SIMULATOR,
+    )
+    accounts = AccountService(store, quota, capabilities)
+    launcher = Launcher(
+        store=store,
+        engine=engine,
+        accounts=accounts,
+        capabilities=capabilities,
+        clock=clock,
+        is_owner=bot.is_owner,
+        http=http,
+        provider_name=provider.name,
+    )
+    return Dependencies(
+        settings=settings,
+        clock=clock,
+        http=http,
+        store=store,
+        quota=quota,
+        provider=provider,
+        engine=engine,
+        launcher=launcher,
+        accounts=accounts,
+        admin=ServerAdmin(quota),
+    )
