@@ -17,7 +17,9 @@ from bot.emulator.world import WorldError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PREFIX = "/_emulator"
-_RUNTIME_SETTINGS = {
+_RUNTIME_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "recommended_shards": lambda v: None if v is None else int(v),
+    "max_guilds_per_shard": int,
     "attachment_size_limit": int,
     "max_request_size": int,
     "ack_deadline": float,
@@ -116,6 +118,7 @@ class ControlRoutes:
             body.get("options"),
             body.get("attachments"),
             body.get("locale"),
+            guild=body.get("guild"),
         )
         return json_response({"interaction_id": str(interaction.id), "token": interaction.token})
 
@@ -129,6 +132,7 @@ class ControlRoutes:
             body.get("options"),
             body["focused"],
             body.get("locale"),
+            guild=body.get("guild"),
         )
         timeout = float(body.get("timeout", self._state.config.autocomplete_timeout))
         try:
@@ -166,7 +170,7 @@ class ControlRoutes:
         state = self._state
         body = await _json(request)
         user = state.world.user(body["user"])
-        channel = state.world.channel(body["channel"])
+        channel = state.world.channel(body["channel"], body.get("guild"))
         payload: dict[str, Any] = {"content": body.get("content", "")}
         if body.get("reply_to"):
             payload["message_reference"] = {"message_id": str(body["reply_to"])}
@@ -232,7 +236,7 @@ class ControlRoutes:
     async def channel_messages(self, request: web.Request) -> web.Response:
         """Return a channel's messages (ephemeral ones too), oldest first."""
         state = self._state
-        channel = state.world.channel(request.match_info["channel"])
+        channel = state.world.channel(request.match_info["channel"], request.query.get("guild"))
         return json_response(
             [state.render_for_control(m) for m in state.messages.in_channel(channel.id)]
         )
@@ -350,17 +354,38 @@ class ControlRoutes:
         return json_response(channel.to_json())
 
     async def add_guild(self, request: web.Request) -> web.Response:
-        """Create a guild: ``{name, owner, members?}``; the bot joins it."""
+        """Create a guild: ``{name, owner, members?, shard?: [id, count], install?, channels?}``.
+
+        The bot joins it (and is told with GUILD_CREATE on the guild's shard) unless
+        ``install`` is false; ``channels`` defaults to ``["general"]``.
+        """
         state = self._state
         body = await _json(request)
         world = state.world
-        guild = world.add_guild(str(body["name"]), world.user(body["owner"]))
+        shard = body.get("shard")
+        if shard is not None:
+            if not isinstance(shard, list) or len(shard) != 2:
+                raise ControlError(400, "shard is [shard_id, shard_count]")
+            shard = (int(shard[0]), int(shard[1]))
+            if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
+                raise ControlError(400, "shard_id must be in 0..shard_count-1")
+        try:
+            guild = world.add_guild(
+                str(body["name"]),
+                world.user(body["owner"]),
+                shard=shard,
+                install=bool(body.get("install", True)),
+            )
+        except ValueError as exc:
+            raise ControlError(409, str(exc)) from None
         for ref in body.get("members") or []:
             user = world.user(ref)
             if user.id not in guild.members:
                 world.add_member(guild, user)
-        world.add_channel(guild, "general")
-        state.gateway.dispatch("GUILD_CREATE", world.guild_create_json(guild))
+        for name in body.get("channels") or ["general"]:
+            world.add_channel(guild, str(name))
+        if world.bot_user.id in guild.members:
+            state.gateway.dispatch("GUILD_CREATE", world.guild_create_json(guild))
         return json_response(world.guild_json(guild))
 
     async def edit_guild(self, request: web.Request) -> web.Response:

@@ -38,9 +38,11 @@ class Invoker:
         options: dict[str, Any] | None = None,
         attachments: dict[str, Any] | None = None,
         locale: str | None = None,
+        *,
+        guild: str | int | None = None,
     ) -> Interaction:
         """Run a slash command the way a user would, validated against the synced schema."""
-        who, where, guild = self._place(user, channel)
+        who, where, guild = self._place(user, channel, guild)
         spec, path, leaf = self._command(who, guild, command)
         resolved: dict[str, dict[str, Any]] = {}
         values = dict(options or {})
@@ -77,9 +79,11 @@ class Invoker:
         options: dict[str, Any] | None,
         focused: str,
         locale: str | None = None,
+        *,
+        guild: str | int | None = None,
     ) -> Interaction:
         """Send the autocomplete interaction a client sends while a user types ``focused``."""
-        who, where, guild = self._place(user, channel)
+        who, where, guild = self._place(user, channel, guild)
         spec, path, leaf = self._command(who, guild, command)
         values = dict(options or {})
         target = next((o for o in leaf if o["name"] == focused), None)
@@ -192,10 +196,12 @@ class Invoker:
         except WorldError as exc:
             raise ControlError(404, str(exc)) from None
 
-    def _place(self, user: str | int, channel: str | int) -> tuple[User, Channel, Guild]:
+    def _place(
+        self, user: str | int, channel: str | int, guild: str | int | None = None
+    ) -> tuple[User, Channel, Guild]:
         who = self._user(user)
         try:
-            where = self._state.world.channel(channel)
+            where = self._state.world.channel(channel, guild)
         except WorldError as exc:
             raise ControlError(404, str(exc)) from None
         guild = self._state.world.guilds[where.guild_id]

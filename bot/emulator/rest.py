@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aiohttp import web
@@ -85,21 +86,25 @@ class RestRoutes:
         return json_response(self._state.world.application_json())
 
     async def gateway(self, request: web.Request) -> web.Response:
-        """Return the gateway address."""
+        """Return the gateway address (``GET /gateway``, no authentication needed)."""
         return json_response({"url": self._state.ws_url()})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        """Return the gateway address with sharding advice (for AutoShardedClient)."""
+        """Return the gateway address with sharding advice (what AutoShardedClient asks).
+
+        Discord recommends a shard count for the bot's guild count; its docs (events/gateway,
+        "Sharding") require a shard per 2500 guilds at most and the recommendation is about
+        one per 1000. ``config.recommended_shards`` overrides it for tests.
+        """
+        state = self._state
+        world = state.world
+        guilds = sum(1 for g in world.guilds.values() if world.bot_user.id in g.members)
+        shards = state.config.recommended_shards or max(1, math.ceil(guilds / 1000))
         return json_response(
             {
-                "url": self._state.ws_url(),
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 999,
-                    "reset_after": 14_400_000,
-                    "max_concurrency": 1,
-                },
+                "url": state.ws_url(),
+                "shards": shards,
+                "session_start_limit": state.gateway.session_start_limit(),
             }
         )
 

@@ -14,7 +14,7 @@ from bot.emulator.gateway import Gateway
 from bot.emulator.interactions import InteractionBook
 from bot.emulator.messages import Message, MessageStore, render_message
 from bot.emulator.ratelimit import Faults, RateLimiter
-from bot.emulator.world import World, seed_world
+from bot.emulator.world import World, seed_extra_guilds, seed_world
 
 API_PREFIX = "/api/v10"
 
@@ -38,6 +38,8 @@ class EmulatorState:
         self.world = World(self.ids, bot_name=config.bot_name)
         if config.seed_world:
             seed_world(self.world, guild_name=config.guild_name)
+            if config.extra_guilds:
+                seed_extra_guilds(self.world)
         self.messages = MessageStore()
         self.commands = CommandStore(self.world.application.id, self.ids.next)
         self.interactions = InteractionBook()

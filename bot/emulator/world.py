@@ -192,20 +192,37 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, owner: User) -> Guild:
-        """Create a guild with its @everyone role; the owner and the bot join it."""
-        guild_id = self._ids.world()
+    def add_guild(
+        self,
+        name: str,
+        owner: User,
+        *,
+        shard: tuple[int, int] | None = None,
+        install: bool = True,
+    ) -> Guild:
+        """Create a guild with its @everyone role; the owner (and, if ``install``, the bot) join.
+
+        ``shard=(shard_id, shard_count)`` picks an id whose events go to that shard.
+        """
+        if any(g.name == name for g in self.guilds.values()):
+            raise ValueError(f"guild {name!r} already exists")
+        guild_id = self._ids.world(shard=shard)
         guild = Guild(id=guild_id, name=name, owner_id=owner.id)
         guild.roles[guild_id] = Role(
             id=guild_id, guild_id=guild_id, name="@everyone", permissions=DEFAULT_EVERYONE
         )
         self.guilds[guild_id] = guild
+        self.add_member(guild, owner)
+        if install:
+            self.install_bot(guild)
+        return guild
+
+    def install_bot(self, guild: Guild) -> Member:
+        """Add the bot to a guild with its managed role, as the OAuth2 bot install does."""
         bot_role = self.add_role(guild, self.bot_user.username, permissions=BOT_ROLE_PERMISSIONS)
         bot_role.managed = True
         bot_role.bot_id = self.bot_user.id
-        self.add_member(guild, owner)
-        self.add_member(guild, self.bot_user, roles=[bot_role])
-        return guild
+        return self.add_member(guild, self.bot_user, roles=[bot_role])
 
     def add_role(
         self,
@@ -273,10 +290,19 @@ class World:
             raise WorldError(f"no guild {ref!r}")
         return found
 
-    def channel(self, ref: str | int, guild: Guild | None = None) -> Channel:
-        """Find a channel by id, or by name (``general`` or ``#general``) in ``guild`` or any."""
+    def channel(self, ref: str | int, guild: Guild | str | int | None = None) -> Channel:
+        """Find a channel by id, or by name in ``guild`` or any guild (the first guild first).
+
+        Names are ``general``, ``#general`` or ``Guild name/general`` (channel names cannot
+        hold a slash, guild names can, so the last slash splits them).
+        """
         if isinstance(ref, str):
+            if "/" in ref and guild is None:
+                guild_ref, _, ref = ref.rpartition("/")
+                guild = self.guild(guild_ref)
             ref = ref.removeprefix("#")
+        if guild is not None and not isinstance(guild, Guild):
+            guild = self.guild(guild)
         guilds = [guild] if guild else list(self.guilds.values())
         for g in guilds:
             found = _by_ref(g.channels, ref, lambda c: (c.name,))
@@ -474,6 +500,29 @@ def seed_world(world: World, *, guild_name: str = "Test Server") -> None:
     world.add_role(guild, "Supporter", members=[bob], color=0xF1C40F)
     world.add_channel(guild, "general")
     world.add_channel(guild, "videos")
+
+
+def seed_extra_guilds(world: World) -> None:
+    """Add two more servers on shards 1 and 2 of 3 (the default one is on shard 0 of 3).
+
+    "Art Club" (owner erin; alice, frank; role Artist held by alice; #general, #gallery) and
+    "Film Club" (owner frank; bob, erin; role Director held by bob; #general, #premieres).
+    """
+    erin = world.add_user("erin", global_name="Erin")
+    frank = world.add_user("frank", global_name="Frank")
+    alice, bob = world.user("alice"), world.user("bob")
+    art = world.add_guild("Art Club", erin, shard=(1, 3))
+    for user in (alice, frank):
+        world.add_member(art, user)
+    world.add_role(art, "Artist", members=[alice], color=0x9B59B6)
+    world.add_channel(art, "general")
+    world.add_channel(art, "gallery")
+    film = world.add_guild("Film Club", frank, shard=(2, 3))
+    for user in (bob, erin):
+        world.add_member(film, user)
+    world.add_role(film, "Director", members=[bob], color=0xE67E22)
+    world.add_channel(film, "general")
+    world.add_channel(film, "premieres")
 
 
 def _by_ref(items: dict[int, Any], ref: str | int, names: Any) -> Any:
