@@ -86,6 +86,8 @@ class ControlRoutes:
             ("DELETE", "/faults", self.clear_faults),
             ("GET", "/world", self.world),
             ("POST", "/world/users", self.add_user),
+            ("PATCH", "/world/users/{user}", self.edit_user),
+            ("POST", "/dms", self.open_dm),
             ("POST", "/world/roles", self.add_role),
             ("POST", "/world/channels", self.add_channel),
             ("POST", "/world/guilds", self.add_guild),
@@ -170,7 +172,11 @@ class ControlRoutes:
         state = self._state
         body = await _json(request)
         user = state.world.user(body["user"])
-        channel = state.world.channel(body["channel"], body.get("guild"))
+        channel = state.world.channel(body["channel"], body.get("guild"), open_dms=True)
+        if channel.private and user.id not in channel.recipients:
+            raise ControlError(403, f"{user.username} is not in that DM")
+        if channel.guild_id is not None:
+            state.world.member(state.world.guilds[channel.guild_id], user.id)
         payload: dict[str, Any] = {"content": body.get("content", "")}
         if body.get("reply_to"):
             payload["message_reference"] = {"message_id": str(body["reply_to"])}
@@ -327,6 +333,44 @@ class ControlRoutes:
             )
         return json_response(user.to_json())
 
+    async def edit_user(self, request: web.Request) -> web.Response:
+        """Change a user: ``{locale?, app_installed?, global_name?}``.
+
+        ``locale`` is the language of the user's client (what interactions carry as
+        ``locale``); ``app_installed`` says the user added the app to their account.
+        """
+        body = await _json(request)
+        user = self._state.world.user(request.match_info["user"])
+        if "locale" in body:
+            user.locale = str(body["locale"])
+        if "app_installed" in body:
+            user.app_installed = bool(body["app_installed"])
+        if "global_name" in body:
+            user.global_name = body["global_name"]
+        return json_response(
+            {**user.to_json(), "locale": user.locale, "app_installed": user.app_installed}
+        )
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """Open a DM: ``{user}`` with the bot, ``{user, with: [..], name?}`` between users
+        (two people: a DM, more: a group DM) where the bot is not a member."""
+        state = self._state
+        body = await _json(request)
+        world = state.world
+        people = [world.user(body["user"]), *(world.user(u) for u in body.get("with") or [])]
+        try:
+            channel = world.open_private(people, name=str(body.get("name") or ""))
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+        names = [world.users[u].username for u in channel.recipients if u != world.bot_user.id]
+        return json_response(
+            {
+                **channel.private_json(world.users, viewer=0),
+                "ref": "@" + "+".join(names),
+                "bot_is_member": world.bot_user.id in channel.recipients,
+            }
+        )
+
     async def add_role(self, request: web.Request) -> web.Response:
         """Create a role: ``{guild?, name, permissions?, members?}``."""
         state = self._state
@@ -389,7 +433,11 @@ class ControlRoutes:
         return json_response(world.guild_json(guild))
 
     async def edit_guild(self, request: web.Request) -> web.Response:
-        """Change a guild: ``{attachment_size_limit?, locale?, name?}``."""
+        """Change a guild: ``{attachment_size_limit?, locale?, name?, use_external_apps?}``.
+
+        ``locale`` is the guild's ``preferred_locale`` (interactions' ``guild_locale``);
+        ``use_external_apps`` grants or takes Use External Apps from @everyone.
+        """
         body = await _json(request)
         guild = self._state.world.guild(request.match_info["guild"])
         if "attachment_size_limit" in body:
@@ -399,6 +447,8 @@ class ControlRoutes:
             guild.locale = str(body["locale"])
         if "name" in body:
             guild.name = str(body["name"])
+        if "use_external_apps" in body:
+            self._state.world.set_use_external_apps(guild, bool(body["use_external_apps"]))
         return json_response(
             {
                 **self._state.world.guild_json(guild),

@@ -362,6 +362,42 @@ class EmulatorDriver:
         """Change a server (``locale``, ``attachment_size_limit``, ``name``, ...)."""
         return await self._call("PATCH", f"/world/guilds/{quote(str(guild), safe='')}", fields)
 
+    async def edit_user(self, user: str | int, **fields: Any) -> dict[str, Any]:
+        """Change a user (``locale``, ``app_installed``, ``global_name``)."""
+        return await self._call("PATCH", f"/world/users/{quote(str(user), safe='')}", fields)
+
+    async def set_locale(self, user: str | int, locale: str) -> dict[str, Any]:
+        """Set the language of a user's client, e.g. ``"zh-CN"`` (interactions' ``locale``)."""
+        return await self.edit_user(user, locale=locale)
+
+    async def install_app(self, user: str | int, installed: bool = True) -> dict[str, Any]:
+        """Add the app to (or remove it from) a user's account: a user install."""
+        return await self.edit_user(user, app_installed=installed)
+
+    async def open_dm(self, user: str | int) -> dict[str, Any]:
+        """Open ``user``'s DM with the bot; the result has ``id`` and ``ref`` (``"@user"``)."""
+        return await self._call("POST", "/dms", {"user": user})
+
+    async def open_private_channel(
+        self, user: str | int, *others: str | int, name: str | None = None
+    ) -> dict[str, Any]:
+        """Open a DM (one other) or group DM (more) between users; the bot is not in it."""
+        return await self._call("POST", "/dms", {"user": user, "with": list(others), "name": name})
+
+    async def slash_in_dm(
+        self,
+        user: str | int,
+        command: str | dict[str, Any],
+        options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Run a command in ``user``'s DM with the bot (interaction context 1)."""
+        return await self.slash(user, f"@{user}", command, options, **kwargs)
+
+    async def dm_messages(self, user: str | int) -> list[dict[str, Any]]:
+        """Return the messages of ``user``'s DM with the bot, oldest first."""
+        return await self.messages(f"@{user}")
+
     async def edit_member(self, user: str | int, **fields: Any) -> dict[str, Any]:
         """Change a member (``add_roles``, ``remove_roles``, ``nick``, ``guild``)."""
         return await self._call("POST", "/world/members", {"user": user, **fields})

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
 GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 1, 1 << 9, 1 << 15
+DIRECT_MESSAGES = 1 << 12
 PRIVILEGED_INTENTS = GUILD_MEMBERS | (1 << 8) | MESSAGE_CONTENT
 # The intent a session needs to receive an event at all (others are always sent).
 EVENT_INTENTS = {
@@ -214,18 +215,20 @@ class Gateway:
         *,
         content_of_others: bool = False,
         guild_id: int | str | None = "auto",
+        intent: int | None = None,
     ) -> int:
         """Send an event to every live session of the event's shard that asks for it.
 
         The shard comes from ``guild_id`` (read from the payload unless given; None for
-        DM events, which go to shard 0). ``content_of_others`` marks a message written by
+        DM events, which go to shard 0; ``intent`` overrides the intent the event needs,
+        e.g. DIRECT_MESSAGES for DM messages). ``content_of_others`` marks a message written by
         somebody else: sessions without the MESSAGE_CONTENT intent get it with content,
         embeds, files and components empty. Returns how many sessions got it.
         """
         target = _event_guild(event, data) if guild_id == "auto" else guild_id
         assert target is None or isinstance(target, int)
         sent = 0
-        needed = EVENT_INTENTS.get(event, 0)
+        needed = EVENT_INTENTS.get(event, 0) if intent is None else intent
         for session in self.alive():
             if not session.handles(target):
                 continue

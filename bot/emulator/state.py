@@ -10,7 +10,7 @@ from bot.emulator.clock import Clock, Snowflakes
 from bot.emulator.commands import CommandStore
 from bot.emulator.compose import Composer
 from bot.emulator.config import EmulatorConfig
-from bot.emulator.gateway import Gateway
+from bot.emulator.gateway import DIRECT_MESSAGES, Gateway
 from bot.emulator.interactions import InteractionBook
 from bot.emulator.messages import Message, MessageStore, render_message
 from bot.emulator.ratelimit import Faults, RateLimiter
@@ -95,10 +95,22 @@ class EmulatorState:
         return data
 
     def dispatch_message(self, event: str, message: Message) -> None:
-        """Send MESSAGE_CREATE / MESSAGE_UPDATE for a message everybody can see."""
+        """Send MESSAGE_CREATE / MESSAGE_UPDATE for a message the bot can see.
+
+        Nothing goes out for ephemeral messages, nor for channels the bot is not in (a
+        server without the bot, a DM between users). DM messages need the DIRECT_MESSAGES
+        intent and keep their content without MESSAGE_CONTENT, as Discord documents for
+        DMs with the app (events/gateway.mdx, "Message Content Intent").
+        """
         if message.ephemeral:
             return
+        channel = self.world.channel_by_id(message.channel_id)
+        if channel is None or not self.world.bot_can_see(channel):
+            return
         data = self.render(message)
+        if channel.private:
+            self.gateway.dispatch(event, data, guild_id=None, intent=DIRECT_MESSAGES)
+            return
         guild = self.world.guilds.get(message.guild_id) if message.guild_id else None
         if guild is not None and message.author_id in guild.members:
             data["member"] = self.world.member_json(
@@ -106,6 +118,18 @@ class EmulatorState:
             )
         foreign = message.author_id != self.world.bot_user.id
         self.gateway.dispatch(event, data, content_of_others=foreign)
+
+    def dispatch_delete(self, message: Message) -> None:
+        """Send MESSAGE_DELETE to the sessions that saw the message."""
+        channel = self.world.channel_by_id(message.channel_id)
+        if message.ephemeral or channel is None or not self.world.bot_can_see(channel):
+            return
+        data: dict[str, Any] = {"id": str(message.id), "channel_id": str(channel.id)}
+        if channel.private:
+            self.gateway.dispatch("MESSAGE_DELETE", data, guild_id=None, intent=DIRECT_MESSAGES)
+        else:
+            data["guild_id"] = str(channel.guild_id)
+            self.gateway.dispatch("MESSAGE_DELETE", data)
 
     def log_request(
         self, method: str, template: str | None, path: str, status: int, query: str

@@ -168,6 +168,10 @@ class InteractionRoutes:
         state = self._state
         limit = interaction.attachment_size_limit
         state.composer.check(data, uploads, limit=limit, path=path)
+        if interaction.force_ephemeral:
+            # Discord makes a user-installed app's answers ephemeral where the member lacks
+            # Use External Apps (topics/permissions.mdx, USE_EXTERNAL_APPS).
+            data = {**data, "flags": (data.get("flags") or 0) | EPHEMERAL}
         app_id = state.world.application.id
         user = state.world.users[interaction.user_id]
         metadata = {**interaction.metadata(), "user": user.to_json()}
@@ -315,15 +319,7 @@ class InteractionRoutes:
         async def action(interaction: Interaction) -> web.StreamResponse:
             message = self._message(interaction, request.match_info["message_id"])
             message.deleted = True
-            if not message.ephemeral:
-                state.gateway.dispatch(
-                    "MESSAGE_DELETE",
-                    {
-                        "id": str(message.id),
-                        "channel_id": str(message.channel_id),
-                        "guild_id": str(message.guild_id) if message.guild_id else None,
-                    },
-                )
+            state.dispatch_delete(message)
             return no_content()
 
         return await self._guarded(request, WEBHOOK_MESSAGE_ROUTE, action)
