@@ -82,3 +82,6 @@ class EmulatorConfig:
     recommended_shards: int | None = None
     # More guilds than this on one session's shard closes IDENTIFY with 4011 (Discord: 2500).
     max_guilds_per_shard: int = 2500
+    # Keep every API request and answer body and every gateway dispatch (GET/POST
+    # /_emulator/recording), for checking them against Discord's OpenAPI spec.
+    record_traffic: bool = False

@@ -99,6 +99,9 @@ class ControlRoutes:
             ("POST", "/gateway/invalidate", self.invalidate),
             ("POST", "/gateway/hold", self.hold),
             ("POST", "/reset", self.reset),
+            ("GET", "/recording", self.recording),
+            ("POST", "/recording", self.set_recording),
+            ("DELETE", "/recording", self.clear_recording),
         ]
         return [web.route(method, p + path, _guard(handler)) for method, path, handler in table]
 
@@ -516,6 +519,22 @@ class ControlRoutes:
     async def invalidate(self, request: web.Request) -> web.Response:
         """Invalidate every session (the bot must IDENTIFY again)."""
         return json_response({"invalidated": await self._state.gateway.invalidate()})
+
+    async def recording(self, request: web.Request) -> web.Response:
+        """Return the recorded traffic: REST exchanges and gateway dispatches, in order."""
+        state = self._state
+        return json_response({"recording": state.recording, "traffic": state.traffic})
+
+    async def set_recording(self, request: web.Request) -> web.Response:
+        """Start (``{on: true}``) or stop (``{on: false}``) recording traffic."""
+        body = await _json(request)
+        self._state.recording = bool(body.get("on", True))
+        return json_response({"recording": self._state.recording})
+
+    async def clear_recording(self, request: web.Request) -> web.Response:
+        """Forget the recorded traffic."""
+        self._state.traffic.clear()
+        return json_response({"recording": self._state.recording, "traffic": []})
 
     async def reset(self, request: web.Request) -> web.Response:
         """Forget messages, interactions, requests, faults, buckets, clock (``commands`` too?)."""

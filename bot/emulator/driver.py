@@ -414,6 +414,14 @@ class EmulatorDriver:
         """Invalidate every gateway session; the bot has to IDENTIFY again."""
         return (await self._call("POST", "/gateway/invalidate", {}))["invalidated"]
 
+    async def record(self, on: bool = True) -> None:
+        """Start or stop recording request/answer bodies and gateway dispatches."""
+        await self._call("POST", "/recording", {"on": on})
+
+    async def recording(self) -> list[dict[str, Any]]:
+        """Return the recorded traffic (``kind`` "rest" or "gateway"), oldest first."""
+        return (await self._call("GET", "/recording"))["traffic"]
+
     async def reset(self, *, commands: bool = False) -> None:
         """Forget messages, interactions, requests, faults and the clock offset."""
         await self._call("POST", "/reset", {"commands": commands})

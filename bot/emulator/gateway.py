@@ -154,6 +154,8 @@ class Session:
     # INTERACTION_CREATE.
     activated: int = 0
     created_at: float = field(default_factory=time.time)
+    # Called with every dispatch (the traffic recorder), if set.
+    tap: Callable[[str, dict[str, Any]], None] | None = None
 
     def handles(self, guild_id: int | None) -> bool:
         """Return whether this session's shard receives events of ``guild_id``."""
@@ -165,6 +167,8 @@ class Session:
         self.events += 1
         payload = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
         self.buffer.append(payload)
+        if self.tap is not None:
+            self.tap(event, data)
         if self.connection is not None:
             self.connection.send(payload)
 
@@ -183,6 +187,7 @@ class Gateway:
         self.ready = asyncio.Event()
         self.identifies = 0
         self._activations = 0
+        self.tap: Callable[[str, dict[str, Any]], None] | None = None
         # Cleared by the control API to hold new connections at the door, so a test can
         # make events pile up for a disconnected session deterministically.
         self.accepting = asyncio.Event()
@@ -443,6 +448,7 @@ class Gateway:
             intents=intents,
             shard_id=shard[0],
             shard_count=shard[1],
+            tap=self.tap,
         )
         session.connection = connection
         self.sessions[session.id] = session

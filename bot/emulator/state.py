@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from typing import Any
@@ -50,6 +51,9 @@ class EmulatorState:
         self.base_url = "http://127.0.0.1:0"
         self.composer = Composer(self.messages, self.ids, self.clock, lambda: self.base_url)
         self.gateway = Gateway(self.world, config, lambda: self.ws_url("/gateway/resume"))
+        self.traffic: list[dict[str, Any]] = []
+        self.recording = config.record_traffic
+        self.gateway.tap = self._record_dispatch
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -130,6 +134,15 @@ class EmulatorState:
         else:
             data["guild_id"] = str(channel.guild_id)
             self.gateway.dispatch("MESSAGE_DELETE", data)
+
+    def _record_dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if self.recording:
+            self.traffic.append({"kind": "gateway", "event": event, "data": copy.deepcopy(data)})
+
+    def record_exchange(self, entry: dict[str, Any]) -> None:
+        """Keep one REST request and its answer while recording is on."""
+        if self.recording:
+            self.traffic.append({"kind": "rest", **entry})
 
     def log_request(
         self, method: str, template: str | None, path: str, status: int, query: str
