@@ -463,6 +463,7 @@ class Gateway:
                 "mfa_enabled": False,
                 "email": None,
                 "flags": 0,
+                "locale": "en-US",
             },
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,

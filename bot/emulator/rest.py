@@ -73,7 +73,7 @@ class RestRoutes:
     async def me(self, request: web.Request) -> web.Response:
         """Return the bot user (``static_login`` calls this first)."""
         user = self._state.world.bot_user.to_json()
-        user.update(verified=True, mfa_enabled=False, email=None, flags=0, bio="")
+        user.update(verified=True, mfa_enabled=False, email=None, flags=0, bio="", locale="en-US")
         return json_response(user)
 
     async def user(self, request: web.Request) -> web.Response:

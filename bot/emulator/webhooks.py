@@ -149,10 +149,11 @@ class InteractionRoutes:
         }
         if interaction.original_message_id is not None and kind != AUTOCOMPLETE_RESULT:
             details["response_message_id"] = str(interaction.original_message_id)
-        resource: dict[str, Any] = {"type": kind}
-        if message is not None:
-            resource["message"] = state.render(message)
-        return {"interaction": details, "resource": resource}
+        answer: dict[str, Any] = {"interaction": details}
+        if message is not None and kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
+            # The spec's resource variants are the created (4) or updated (7) message only.
+            answer["resource"] = {"type": kind, "message": state.render(message)}
+        return answer
 
     def _create(
         self,

@@ -71,6 +71,12 @@ class User:
             "avatar": None,
             "avatar_decoration_data": None,
             "public_flags": 0,
+            # Required by the spec's UserResponse; Discord sends them (null when unset).
+            "flags": 0,
+            "banner": None,
+            "accent_color": None,
+            "collectibles": None,
+            "primary_guild": None,
         }
         if self.bot:
             data["bot"] = True
@@ -533,6 +539,15 @@ class World:
             "premium_progress_bar_enabled": False,
             "max_members": 500000,
             "max_video_channel_users": 25,
+            "max_stage_video_channel_users": 50,
+            "max_presences": None,
+            "region": "deprecated",
+            "application_id": None,
+            "home_header": None,
+            "widget_enabled": False,
+            "widget_channel_id": None,
+            "nsfw": False,
+            "incidents_data": None,
         }
 
     def guild_create_json(self, guild: Guild) -> dict[str, Any]:
@@ -575,7 +590,13 @@ class World:
             "redirect_uris": [],
             "interactions_endpoint_url": None,
             "approximate_guild_count": len(self.guilds),
-            "integration_types_config": {"0": {}},
+            "approximate_user_install_count": sum(u.app_installed for u in self.users.values()),
+            "approximate_user_authorization_count": 0,
+            "integration_types_config": {"0": {}, "1": {}},
+            "flags_new": str(self.application.flags),
+            "role_connections_verification_url": None,
+            "explicit_content_filter": 0,
+            "eligible_oauth2_scopes": [],
         }
 
     def summary(self) -> dict[str, Any]:

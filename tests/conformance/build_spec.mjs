@@ -31,10 +31,20 @@ const converted = z.toJSONSchema(registry, {
   io: "input",
   uri: (id) => `#/components/schemas/${id}`,
 });
+// Zod's ISO date-time check becomes a regex that demands "Z"; the spec itself says only
+// `format: date-time` (RFC 3339, so "+00:00" is fine). Keep the format, drop the regex.
+function dropDateTimePatterns(node) {
+  if (Array.isArray(node)) node.forEach(dropDateTimePatterns);
+  else if (node && typeof node === "object") {
+    if (node.format === "date-time") delete node.pattern;
+    Object.values(node).forEach(dropDateTimePatterns);
+  }
+}
 const components = {};
 for (const [name, schema] of Object.entries(converted.schemas)) {
   delete schema.$id;
   delete schema.$schema;
+  dropDateTimePatterns(schema);
   components[name] = schema;
 }
 
@@ -47,6 +57,14 @@ const paths = {};
 function typeToSchema(expression) {
   const text = expression.replace(/;$/, "").trim();
   if (!text || text.includes("{") || /^(undefined|never|unknown)$/.test(text)) return null;
+  // "( | A | B )[] | null": an array of a union, maybe nullable.
+  const group = text.match(/^\(\s*\|?([^()]*)\)\[\](\s*\|\s*null)?$/);
+  if (group) {
+    const items = typeToSchema(group[1]);
+    if (!items) return null;
+    const array = { type: "array", items };
+    return group[2] ? { oneOf: [array, { type: "null" }] } : array;
+  }
   const variants = text.split("|").map((t) => t.trim()).filter(Boolean);
   const parts = [];
   for (const variant of variants) {
@@ -69,7 +87,7 @@ function readType(first, index) {
     i += 1;
     text += " " + lines[i].trim();
   }
-  return [text.replace(/^\|\s*/, ""), i];
+  return [text.trim().replace(/^\|\s*/, ""), i];
 }
 
 let route = null;
