@@ -58,6 +58,10 @@ def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     counter = [0]
 
     def assign(component: dict[str, Any]) -> None:
+        emoji = component.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            # A unicode emoji has a name only; Discord answers without the null id.
+            emoji.pop("id", None)
         if isinstance(component.get("id"), int):
             return
         counter[0] += 1
