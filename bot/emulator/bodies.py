@@ -26,7 +26,7 @@ class Upload:
     data: bytes
 
 
-PAYLOAD_KEY = "emulator.payload"
+PAYLOAD_KEY: web.RequestKey[Any] = web.RequestKey("emulator.payload", object)
 
 
 async def read_body(request: web.Request, max_size: int) -> tuple[Any, list[Upload]]:
