@@ -26,19 +26,29 @@ class Upload:
     data: bytes
 
 
+PAYLOAD_KEY: web.RequestKey[Any] = web.RequestKey("emulator.payload", object)
+
+
 async def read_body(request: web.Request, max_size: int) -> tuple[Any, list[Upload]]:
-    """Return (JSON payload or None, uploaded files); 413 over ``max_size`` bytes in all."""
+    """Return (JSON payload or None, uploaded files); 413 over ``max_size`` bytes in all.
+
+    The payload is also left on the request (``request[PAYLOAD_KEY]``) for the recorder.
+    """
     if request.content_length is not None and request.content_length > max_size:
         raise too_large()
     if request.content_type == "multipart/form-data":
-        return await _read_multipart(request, max_size)
+        payload, uploads = await _read_multipart(request, max_size)
+        request[PAYLOAD_KEY] = payload
+        return payload, uploads
     raw = await _read_limited(request, max_size)
     if not raw.strip():
         return None, []
     try:
-        return json.loads(raw), []
+        payload = json.loads(raw)
     except ValueError:
         raise DiscordError(400, 50109, "The request body contains invalid JSON.") from None
+    request[PAYLOAD_KEY] = payload
+    return payload, []
 
 
 async def _read_limited(request: web.Request, max_size: int) -> bytes:

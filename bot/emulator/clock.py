@@ -67,10 +67,19 @@ class Snowflakes:
         self._last = max(candidate, self._last + 1)
         return self._last
 
-    def world(self) -> int:
-        """Return a stable id for a world entity (same sequence on every run)."""
+    def world(self, *, shard: tuple[int, int] | None = None) -> int:
+        """Return a stable id for a world entity (same sequence on every run).
+
+        Every world id has the same timestamp, so ``(id >> 22) % n`` is the same for all of
+        them; ``shard=(shard_id, shard_count)`` moves the timestamp forward by at most
+        ``shard_count - 1`` ms so that the id falls on that shard instead.
+        """
         self._world_counter += 1
-        return ((WORLD_EPOCH_MS - DISCORD_EPOCH_MS) << 22) | self._world_counter
+        stamp = WORLD_EPOCH_MS - DISCORD_EPOCH_MS
+        if shard is not None:
+            shard_id, shard_count = shard
+            stamp += (shard_id - stamp) % shard_count
+        return (stamp << 22) | self._world_counter
 
 
 def snowflake_time(snowflake: int) -> float:

@@ -129,7 +129,8 @@ class CommandStore:
             "default_member_permissions": str(permissions) if permissions is not None else None,
             "nsfw": bool(definition.get("nsfw", False)),
             "contexts": definition.get("contexts"),
-            "integration_types": definition.get("integration_types", [0]),
+            # Discord answers [0] (guild install) when a definition leaves it out or null.
+            "integration_types": definition.get("integration_types") or [0],
         }
         if definition.get("options"):
             stored["options"] = copy.deepcopy(definition["options"])

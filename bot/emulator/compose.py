@@ -36,6 +36,43 @@ _EMBED_MEDIA = (
 _EDITABLE_FLAGS = SUPPRESS_EMBEDS | COMPONENTS_V2
 
 
+def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every component without an ``id`` the next free number, depth first.
+
+    Discord fills ``id`` in sequentially when the sender leaves it out
+    (components/reference.mdx, "id"), and its answers always carry it.
+    """
+    used: set[int] = set()
+
+    def walk(items: list[dict[str, Any]], visit: Any) -> None:
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            visit(item)
+            walk(item.get("components") or [], visit)
+            for key in ("accessory", "component"):
+                if isinstance(item.get(key), dict):
+                    walk([item[key]], visit)
+
+    walk(components, lambda c: used.add(c["id"]) if isinstance(c.get("id"), int) else None)
+    counter = [0]
+
+    def assign(component: dict[str, Any]) -> None:
+        emoji = component.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            # A unicode emoji has a name only; Discord answers without the null id.
+            emoji.pop("id", None)
+        if isinstance(component.get("id"), int):
+            return
+        counter[0] += 1
+        while counter[0] in used:
+            counter[0] += 1
+        component["id"] = counter[0]
+
+    walk(components, assign)
+    return components
+
+
 class Composer:
     """Create and edit messages with Discord's validation, size limits and edit history."""
 
@@ -96,7 +133,7 @@ class Composer:
             author_id=author_id,
             content=str(content),
             embeds=copy.deepcopy(embeds),
-            components=copy.deepcopy(components),
+            components=number_components(copy.deepcopy(components)),
             attachments=attachments,
             flags=flags,
             type=message_type,
@@ -121,7 +158,7 @@ class Composer:
         if "embeds" in payload:
             message.embeds = copy.deepcopy(payload["embeds"] or [])
         if "components" in payload:
-            message.components = copy.deepcopy(payload["components"] or [])
+            message.components = number_components(copy.deepcopy(payload["components"] or []))
         flags = message.flags & ~LOADING
         if payload.get("flags") is not None:
             flags = (flags & ~_EDITABLE_FLAGS) | (int(payload["flags"]) & _EDITABLE_FLAGS)

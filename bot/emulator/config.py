@@ -75,3 +75,13 @@ class EmulatorConfig:
     public_url: str | None = None
     # Events kept per gateway session for RESUME replay.
     replay_buffer: int = 2000
+    # Seed "Art Club" and "Film Club" (shards 1 and 2 of 3; the default server is on 0) and
+    # "Outside" (the app is not installed there; alice has it on her account).
+    extra_guilds: bool = False
+    # ``shards`` of GET /gateway/bot; None: one per 1000 guilds of the bot, at least one.
+    recommended_shards: int | None = None
+    # More guilds than this on one session's shard closes IDENTIFY with 4011 (Discord: 2500).
+    max_guilds_per_shard: int = 2500
+    # Keep every API request and answer body and every gateway dispatch (GET/POST
+    # /_emulator/recording), for checking them against Discord's OpenAPI spec.
+    record_traffic: bool = False

@@ -17,7 +17,9 @@ from bot.emulator.world import WorldError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PREFIX = "/_emulator"
-_RUNTIME_SETTINGS = {
+_RUNTIME_SETTINGS: dict[str, Callable[[Any], Any]] = {
+    "recommended_shards": lambda v: None if v is None else int(v),
+    "max_guilds_per_shard": int,
     "attachment_size_limit": int,
     "max_request_size": int,
     "ack_deadline": float,
@@ -84,6 +86,8 @@ class ControlRoutes:
             ("DELETE", "/faults", self.clear_faults),
             ("GET", "/world", self.world),
             ("POST", "/world/users", self.add_user),
+            ("PATCH", "/world/users/{user}", self.edit_user),
+            ("POST", "/dms", self.open_dm),
             ("POST", "/world/roles", self.add_role),
             ("POST", "/world/channels", self.add_channel),
             ("POST", "/world/guilds", self.add_guild),
@@ -95,6 +99,9 @@ class ControlRoutes:
             ("POST", "/gateway/invalidate", self.invalidate),
             ("POST", "/gateway/hold", self.hold),
             ("POST", "/reset", self.reset),
+            ("GET", "/recording", self.recording),
+            ("POST", "/recording", self.set_recording),
+            ("DELETE", "/recording", self.clear_recording),
         ]
         return [web.route(method, p + path, _guard(handler)) for method, path, handler in table]
 
@@ -116,6 +123,7 @@ class ControlRoutes:
             body.get("options"),
             body.get("attachments"),
             body.get("locale"),
+            guild=body.get("guild"),
         )
         return json_response({"interaction_id": str(interaction.id), "token": interaction.token})
 
@@ -129,6 +137,7 @@ class ControlRoutes:
             body.get("options"),
             body["focused"],
             body.get("locale"),
+            guild=body.get("guild"),
         )
         timeout = float(body.get("timeout", self._state.config.autocomplete_timeout))
         try:
@@ -166,7 +175,11 @@ class ControlRoutes:
         state = self._state
         body = await _json(request)
         user = state.world.user(body["user"])
-        channel = state.world.channel(body["channel"])
+        channel = state.world.channel(body["channel"], body.get("guild"), open_dms=True)
+        if channel.private and user.id not in channel.recipients:
+            raise ControlError(403, f"{user.username} is not in that DM")
+        if channel.guild_id is not None:
+            state.world.member(state.world.guilds[channel.guild_id], user.id)
         payload: dict[str, Any] = {"content": body.get("content", "")}
         if body.get("reply_to"):
             payload["message_reference"] = {"message_id": str(body["reply_to"])}
@@ -232,7 +245,7 @@ class ControlRoutes:
     async def channel_messages(self, request: web.Request) -> web.Response:
         """Return a channel's messages (ephemeral ones too), oldest first."""
         state = self._state
-        channel = state.world.channel(request.match_info["channel"])
+        channel = state.world.channel(request.match_info["channel"], request.query.get("guild"))
         return json_response(
             [state.render_for_control(m) for m in state.messages.in_channel(channel.id)]
         )
@@ -323,6 +336,44 @@ class ControlRoutes:
             )
         return json_response(user.to_json())
 
+    async def edit_user(self, request: web.Request) -> web.Response:
+        """Change a user: ``{locale?, app_installed?, global_name?}``.
+
+        ``locale`` is the language of the user's client (what interactions carry as
+        ``locale``); ``app_installed`` says the user added the app to their account.
+        """
+        body = await _json(request)
+        user = self._state.world.user(request.match_info["user"])
+        if "locale" in body:
+            user.locale = str(body["locale"])
+        if "app_installed" in body:
+            user.app_installed = bool(body["app_installed"])
+        if "global_name" in body:
+            user.global_name = body["global_name"]
+        return json_response(
+            {**user.to_json(), "locale": user.locale, "app_installed": user.app_installed}
+        )
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """Open a DM: ``{user}`` with the bot, ``{user, with: [..], name?}`` between users
+        (two people: a DM, more: a group DM) where the bot is not a member."""
+        state = self._state
+        body = await _json(request)
+        world = state.world
+        people = [world.user(body["user"]), *(world.user(u) for u in body.get("with") or [])]
+        try:
+            channel = world.open_private(people, name=str(body.get("name") or ""))
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+        names = [world.users[u].username for u in channel.recipients if u != world.bot_user.id]
+        return json_response(
+            {
+                **channel.private_json(world.users, viewer=0),
+                "ref": "@" + "+".join(names),
+                "bot_is_member": world.bot_user.id in channel.recipients,
+            }
+        )
+
     async def add_role(self, request: web.Request) -> web.Response:
         """Create a role: ``{guild?, name, permissions?, members?}``."""
         state = self._state
@@ -350,21 +401,46 @@ class ControlRoutes:
         return json_response(channel.to_json())
 
     async def add_guild(self, request: web.Request) -> web.Response:
-        """Create a guild: ``{name, owner, members?}``; the bot joins it."""
+        """Create a guild: ``{name, owner, members?, shard?: [id, count], install?, channels?}``.
+
+        The bot joins it (and is told with GUILD_CREATE on the guild's shard) unless
+        ``install`` is false; ``channels`` defaults to ``["general"]``.
+        """
         state = self._state
         body = await _json(request)
         world = state.world
-        guild = world.add_guild(str(body["name"]), world.user(body["owner"]))
+        shard = body.get("shard")
+        if shard is not None:
+            if not isinstance(shard, list) or len(shard) != 2:
+                raise ControlError(400, "shard is [shard_id, shard_count]")
+            shard = (int(shard[0]), int(shard[1]))
+            if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
+                raise ControlError(400, "shard_id must be in 0..shard_count-1")
+        try:
+            guild = world.add_guild(
+                str(body["name"]),
+                world.user(body["owner"]),
+                shard=shard,
+                install=bool(body.get("install", True)),
+            )
+        except ValueError as exc:
+            raise ControlError(409, str(exc)) from None
         for ref in body.get("members") or []:
             user = world.user(ref)
             if user.id not in guild.members:
                 world.add_member(guild, user)
-        world.add_channel(guild, "general")
-        state.gateway.dispatch("GUILD_CREATE", world.guild_create_json(guild))
+        for name in body.get("channels") or ["general"]:
+            world.add_channel(guild, str(name))
+        if world.bot_user.id in guild.members:
+            state.gateway.dispatch("GUILD_CREATE", world.guild_create_json(guild))
         return json_response(world.guild_json(guild))
 
     async def edit_guild(self, request: web.Request) -> web.Response:
-        """Change a guild: ``{attachment_size_limit?, locale?, name?}``."""
+        """Change a guild: ``{attachment_size_limit?, locale?, name?, use_external_apps?}``.
+
+        ``locale`` is the guild's ``preferred_locale`` (interactions' ``guild_locale``);
+        ``use_external_apps`` grants or takes Use External Apps from @everyone.
+        """
         body = await _json(request)
         guild = self._state.world.guild(request.match_info["guild"])
         if "attachment_size_limit" in body:
@@ -374,6 +450,8 @@ class ControlRoutes:
             guild.locale = str(body["locale"])
         if "name" in body:
             guild.name = str(body["name"])
+        if "use_external_apps" in body:
+            self._state.world.set_use_external_apps(guild, bool(body["use_external_apps"]))
         return json_response(
             {
                 **self._state.world.guild_json(guild),
@@ -441,6 +519,22 @@ class ControlRoutes:
     async def invalidate(self, request: web.Request) -> web.Response:
         """Invalidate every session (the bot must IDENTIFY again)."""
         return json_response({"invalidated": await self._state.gateway.invalidate()})
+
+    async def recording(self, request: web.Request) -> web.Response:
+        """Return the recorded traffic: REST exchanges and gateway dispatches, in order."""
+        state = self._state
+        return json_response({"recording": state.recording, "traffic": state.traffic})
+
+    async def set_recording(self, request: web.Request) -> web.Response:
+        """Start (``{on: true}``) or stop (``{on: false}``) recording traffic."""
+        body = await _json(request)
+        self._state.recording = bool(body.get("on", True))
+        return json_response({"recording": self._state.recording})
+
+    async def clear_recording(self, request: web.Request) -> web.Response:
+        """Forget the recorded traffic."""
+        self._state.traffic.clear()
+        return json_response({"recording": self._state.recording, "traffic": []})
 
     async def reset(self, request: web.Request) -> web.Response:
         """Forget messages, interactions, requests, faults, buckets, clock (``commands`` too?)."""

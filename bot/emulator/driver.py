@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -85,12 +86,14 @@ class EmulatorDriver:
         attachments: dict[str, Any] | None = None,
         *,
         locale: str | None = None,
+        guild: str | int | None = None,
     ) -> str:
         """Run a slash command as ``user``; return the interaction id.
 
         ``command`` is ``"name"``, ``"name sub"``, ``"name group sub"`` or
         ``{name, group?, subcommand?}``. ``attachments`` maps an option name to
-        ``{filename, content_type?, data_base64}`` or ``(filename, bytes)``.
+        ``{filename, content_type?, data_base64}`` or ``(filename, bytes)``. ``channel`` is a
+        name (first guild first), ``"Guild name/channel"``, an id, or a name in ``guild``.
         """
         files = {name: _attachment(value) for name, value in (attachments or {}).items()}
         body = {
@@ -100,6 +103,7 @@ class EmulatorDriver:
             "options": options or {},
             "attachments": files,
             "locale": locale,
+            "guild": guild,
         }
         return (await self._call("POST", "/slash", body))["interaction_id"]
 
@@ -112,6 +116,8 @@ class EmulatorDriver:
         focused: str,
         *,
         timeout: float | None = None,
+        locale: str | None = None,
+        guild: str | int | None = None,
     ) -> list[dict[str, Any]]:
         """Type into option ``focused`` and return the choices the bot offered."""
         body = {
@@ -120,6 +126,8 @@ class EmulatorDriver:
             "command": command,
             "options": options or {},
             "focused": focused,
+            "locale": locale,
+            "guild": guild,
         }
         if timeout is not None:
             body["timeout"] = timeout
@@ -149,10 +157,22 @@ class EmulatorDriver:
         return (await self._call("POST", "/modal", body))["interaction_id"]
 
     async def say(
-        self, user: str | int, channel: str | int, content: str, *, reply_to: int | None = None
+        self,
+        user: str | int,
+        channel: str | int,
+        content: str,
+        *,
+        reply_to: int | None = None,
+        guild: str | int | None = None,
     ) -> dict[str, Any]:
         """Post a plain message as ``user``."""
-        body = {"user": user, "channel": channel, "content": content, "reply_to": reply_to}
+        body = {
+            "user": user,
+            "channel": channel,
+            "content": content,
+            "reply_to": reply_to,
+            "guild": guild,
+        }
         return await self._call("POST", "/messages", body)
 
     # -- inspect ------------------------------------------------------------------------
@@ -161,9 +181,18 @@ class EmulatorDriver:
         """Return an interaction's state: ack, response type, modal, messages, errors."""
         return await self._call("GET", f"/interactions/{interaction_id}")
 
-    async def messages(self, channel: str | int) -> list[dict[str, Any]]:
-        """Return every message of a channel, oldest first (ephemeral ones too)."""
-        return await self._call("GET", f"/channels/{channel}/messages")
+    async def messages(
+        self, channel: str | int, *, guild: str | int | None = None
+    ) -> list[dict[str, Any]]:
+        """Return every message of a channel, oldest first (ephemeral ones too).
+
+        ``channel`` may be ``"Guild name/channel"``: the guild part travels as ``?guild=``
+        because a slash cannot be part of a path segment.
+        """
+        name = str(channel)
+        if "/" in name and guild is None:
+            guild, _, name = name.rpartition("/")
+        return await self._call("GET", f"/channels/{quote(name, safe='')}/messages", guild=guild)
 
     async def message(self, message_id: int | str) -> dict[str, Any]:
         """Return one message with its edit history."""
@@ -222,6 +251,7 @@ class EmulatorDriver:
         predicate: Predicate = lambda m: True,
         *,
         timeout: float = 5.0,
+        guild: str | int | None = None,
     ) -> dict[str, Any]:
         """Wait until a message of ``channel`` satisfies ``predicate``; return it."""
         found: list[dict[str, Any]] = []
@@ -231,7 +261,7 @@ class EmulatorDriver:
             return bool(found)
 
         await self.wait_for(
-            lambda: self.messages(channel),
+            lambda: self.messages(channel, guild=guild),
             check,
             timeout=timeout,
             what=f"a matching message in {channel}",
@@ -307,6 +337,67 @@ class EmulatorDriver:
         """Create a channel (``guild``, ``type``)."""
         return await self._call("POST", "/world/channels", {"name": name, **fields})
 
+    async def add_guild(
+        self,
+        name: str,
+        owner: str | int,
+        *,
+        members: list[str | int] | None = None,
+        shard: tuple[int, int] | None = None,
+        install: bool = True,
+        channels: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a server; ``shard=(id, count)`` puts its id on that shard, ``install=False``
+        leaves the bot out of it (for user-installed apps)."""
+        body: dict[str, Any] = {"name": name, "owner": owner, "members": members or []}
+        if shard is not None:
+            body["shard"] = list(shard)
+        if not install:
+            body["install"] = False
+        if channels:
+            body["channels"] = channels
+        return await self._call("POST", "/world/guilds", body)
+
+    async def edit_guild(self, guild: str | int, **fields: Any) -> dict[str, Any]:
+        """Change a server (``locale``, ``attachment_size_limit``, ``name``, ...)."""
+        return await self._call("PATCH", f"/world/guilds/{quote(str(guild), safe='')}", fields)
+
+    async def edit_user(self, user: str | int, **fields: Any) -> dict[str, Any]:
+        """Change a user (``locale``, ``app_installed``, ``global_name``)."""
+        return await self._call("PATCH", f"/world/users/{quote(str(user), safe='')}", fields)
+
+    async def set_locale(self, user: str | int, locale: str) -> dict[str, Any]:
+        """Set the language of a user's client, e.g. ``"zh-CN"`` (interactions' ``locale``)."""
+        return await self.edit_user(user, locale=locale)
+
+    async def install_app(self, user: str | int, installed: bool = True) -> dict[str, Any]:
+        """Add the app to (or remove it from) a user's account: a user install."""
+        return await self.edit_user(user, app_installed=installed)
+
+    async def open_dm(self, user: str | int) -> dict[str, Any]:
+        """Open ``user``'s DM with the bot; the result has ``id`` and ``ref`` (``"@user"``)."""
+        return await self._call("POST", "/dms", {"user": user})
+
+    async def open_private_channel(
+        self, user: str | int, *others: str | int, name: str | None = None
+    ) -> dict[str, Any]:
+        """Open a DM (one other) or group DM (more) between users; the bot is not in it."""
+        return await self._call("POST", "/dms", {"user": user, "with": list(others), "name": name})
+
+    async def slash_in_dm(
+        self,
+        user: str | int,
+        command: str | dict[str, Any],
+        options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Run a command in ``user``'s DM with the bot (interaction context 1)."""
+        return await self.slash(user, f"@{user}", command, options, **kwargs)
+
+    async def dm_messages(self, user: str | int) -> list[dict[str, Any]]:
+        """Return the messages of ``user``'s DM with the bot, oldest first."""
+        return await self.messages(f"@{user}")
+
     async def edit_member(self, user: str | int, **fields: Any) -> dict[str, Any]:
         """Change a member (``add_roles``, ``remove_roles``, ``nick``, ``guild``)."""
         return await self._call("POST", "/world/members", {"user": user, **fields})
@@ -322,6 +413,14 @@ class EmulatorDriver:
     async def invalidate_sessions(self) -> int:
         """Invalidate every gateway session; the bot has to IDENTIFY again."""
         return (await self._call("POST", "/gateway/invalidate", {}))["invalidated"]
+
+    async def record(self, on: bool = True) -> None:
+        """Start or stop recording request/answer bodies and gateway dispatches."""
+        await self._call("POST", "/recording", {"on": on})
+
+    async def recording(self) -> list[dict[str, Any]]:
+        """Return the recorded traffic (``kind`` "rest" or "gateway"), oldest first."""
+        return (await self._call("GET", "/recording"))["traffic"]
 
     async def reset(self, *, commands: bool = False) -> None:
         """Forget messages, interactions, requests, faults and the clock offset."""

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
 GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 1, 1 << 9, 1 << 15
+DIRECT_MESSAGES = 1 << 12
 PRIVILEGED_INTENTS = GUILD_MEMBERS | (1 << 8) | MESSAGE_CONTENT
 # The intent a session needs to receive an event at all (others are always sent).
 EVENT_INTENTS = {
@@ -39,6 +40,42 @@ EVENT_INTENTS = {
 _CONTENT_FIELDS = ("content", "embeds", "attachments", "components")
 # Close codes after which Discord forgets the session.
 _FINAL_CLOSES = {1000, 1001}
+# Events whose payload is the guild itself, so its ``id`` says which shard gets it.
+_GUILD_EVENTS = {"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"}
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
+
+
+def shard_for(guild_id: int | None, shard_count: int) -> int:
+    """Return the shard that receives a guild's events: ``(guild_id >> 22) % shard_count``.
+
+    Events without a guild (DMs) go to shard 0, as Discord documents under "Sharding"
+    (developers/events/gateway.mdx: "DMs will only be sent to shard 0").
+    """
+    if guild_id is None or shard_count <= 1:
+        return 0
+    return (guild_id >> 22) % shard_count
+
+
+def parse_shard(value: Any) -> tuple[int, int] | None:
+    """Return IDENTIFY's ``shard: [shard_id, shard_count]`` if valid, else None."""
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return None
+    shard_id, shard_count = value
+    if shard_count < 1 or not 0 <= shard_id < shard_count:
+        return None
+    return shard_id, shard_count
+
+
+def _event_guild(event: str, data: dict[str, Any]) -> int | None:
+    raw = data.get("id") if event in _GUILD_EVENTS else data.get("guild_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class Connection:
@@ -111,7 +148,18 @@ class Session:
     intents: int = 0
     resumes: int = 0
     events: int = 0
+    shard_id: int = 0
+    shard_count: int = 1
+    # Raised on IDENTIFY and RESUME: the most recently active session of a shard gets
+    # INTERACTION_CREATE.
+    activated: int = 0
     created_at: float = field(default_factory=time.time)
+    # Called with every dispatch (the traffic recorder), if set.
+    tap: Callable[[str, dict[str, Any]], None] | None = None
+
+    def handles(self, guild_id: int | None) -> bool:
+        """Return whether this session's shard receives events of ``guild_id``."""
+        return shard_for(guild_id, self.shard_count) == self.shard_id
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Number the event, keep it for replay and send it if connected."""
@@ -119,6 +167,8 @@ class Session:
         self.events += 1
         payload = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
         self.buffer.append(payload)
+        if self.tap is not None:
+            self.tap(event, data)
         if self.connection is not None:
             self.connection.send(payload)
 
@@ -135,6 +185,9 @@ class Gateway:
         self.connections: list[dict[str, Any]] = []
         self._live: set[Connection] = set()
         self.ready = asyncio.Event()
+        self.identifies = 0
+        self._activations = 0
+        self.tap: Callable[[str, dict[str, Any]], None] | None = None
         # Cleared by the control API to hold new connections at the door, so a test can
         # make events pile up for a disconnected session deterministically.
         self.accepting = asyncio.Event()
@@ -160,15 +213,30 @@ class Gateway:
             found.append(session)
         return found
 
-    def dispatch(self, event: str, data: dict[str, Any], *, content_of_others: bool = False) -> int:
-        """Send an event to every live session whose intents ask for it; return how many.
+    def dispatch(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        content_of_others: bool = False,
+        guild_id: int | str | None = "auto",
+        intent: int | None = None,
+    ) -> int:
+        """Send an event to every live session of the event's shard that asks for it.
 
-        ``content_of_others`` marks a message written by somebody else: sessions without
-        the MESSAGE_CONTENT intent get it with content, embeds, files and components empty.
+        The shard comes from ``guild_id`` (read from the payload unless given; None for
+        DM events, which go to shard 0; ``intent`` overrides the intent the event needs,
+        e.g. DIRECT_MESSAGES for DM messages). ``content_of_others`` marks a message written by
+        somebody else: sessions without the MESSAGE_CONTENT intent get it with content,
+        embeds, files and components empty. Returns how many sessions got it.
         """
+        target = _event_guild(event, data) if guild_id == "auto" else guild_id
+        assert target is None or isinstance(target, int)
         sent = 0
-        needed = EVENT_INTENTS.get(event, 0)
+        needed = EVENT_INTENTS.get(event, 0) if intent is None else intent
         for session in self.alive():
+            if not session.handles(target):
+                continue
             if needed and not session.intents & needed:
                 continue
             if content_of_others and not session.intents & MESSAGE_CONTENT:
@@ -181,16 +249,33 @@ class Gateway:
         return sent
 
     def dispatch_interaction(self, data: dict[str, Any]) -> bool:
-        """Send INTERACTION_CREATE to the one session Discord would pick: the latest."""
-        sessions = self.alive()
+        """Send INTERACTION_CREATE to the one session Discord would pick.
+
+        That is the most recently identified (or resumed) live session of the guild's
+        shard (shard 0 for DMs); it may be disconnected but resumable, then it gets the
+        event on RESUME.
+        """
+        guild_id = _event_guild("INTERACTION_CREATE", data)
+        sessions = [s for s in self.alive() if s.handles(guild_id)]
         if not sessions:
             return False
-        target = self.primary if self.primary in sessions else None
-        if target is None:
-            connected = [s for s in sessions if s.connection is not None]
-            target = (connected or sessions)[-1]
-        target.dispatch("INTERACTION_CREATE", data)
+        max(sessions, key=lambda s: s.activated).dispatch("INTERACTION_CREATE", data)
         return True
+
+    def _activate(self, session: Session) -> None:
+        self._activations += 1
+        session.activated = self._activations
+        self.primary = session
+
+    def session_start_limit(self) -> dict[str, int]:
+        """Return ``session_start_limit`` of ``GET /gateway/bot``: 1000 IDENTIFYs a day."""
+        total = 1000
+        return {
+            "total": total,
+            "remaining": max(total - self.identifies, 0),
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        }
 
     # -- control ------------------------------------------------------------------------
 
@@ -245,6 +330,7 @@ class Gateway:
                     "resumes": s.resumes,
                     "invalid": s.invalid,
                     "intents": s.intents,
+                    "shard": [s.shard_id, s.shard_count],
                 }
                 for s in self.sessions.values()
             ],
@@ -338,18 +424,37 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS and not self._config.privileged_intents:
             await connection.close(4014)
             return None
+        shard = (0, 1)
+        if data.get("shard") is not None:
+            parsed = parse_shard(data["shard"])
+            if parsed is None:
+                await connection.close(INVALID_SHARD)
+                return None
+            shard = parsed
+        world = self._world
+        guilds = [
+            g
+            for g in world.guilds.values()
+            if world.bot_user.id in g.members and shard_for(g.id, shard[1]) == shard[0]
+        ]
+        if len(guilds) > self._config.max_guilds_per_shard:
+            # Discord: "The session would have handled too many guilds".
+            await connection.close(SHARDING_REQUIRED)
+            return None
         session = Session(
             id=secrets.token_hex(16),
             token=data["token"],
             buffer=deque(maxlen=self._config.replay_buffer),
             intents=intents,
+            shard_id=shard[0],
+            shard_count=shard[1],
+            tap=self.tap,
         )
         session.connection = connection
         self.sessions[session.id] = session
-        self.primary = session
-        connection.record.update(kind="identify", session_id=session.id)
-        world = self._world
-        guilds = [g for g in world.guilds.values() if world.bot_user.id in g.members]
+        self.identifies += 1
+        self._activate(session)
+        connection.record.update(kind="identify", session_id=session.id, shard=list(shard))
         ready: dict[str, Any] = {
             "v": 10,
             "user": {
@@ -358,6 +463,7 @@ class Gateway:
                 "mfa_enabled": False,
                 "email": None,
                 "flags": 0,
+                "locale": "en-US",
             },
             "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
@@ -372,8 +478,8 @@ class Gateway:
             "user_settings": {},
             "_trace": ["discord-emulator"],
         }
-        if data.get("shard"):
-            ready["shard"] = data["shard"]
+        if data.get("shard") is not None:
+            ready["shard"] = list(shard)
         session.dispatch("READY", ready)
         for guild in guilds:
             data = world.guild_create_json(guild)
@@ -383,7 +489,7 @@ class Gateway:
                 data["members"] = [m for m in data["members"] if m["user"]["id"] == own]
             session.dispatch("GUILD_CREATE", data)
         self.ready.set()
-        log.info("gateway session %s identified", session.id)
+        log.info("gateway session %s identified (shard %s of %s)", session.id, *shard)
         return session
 
     async def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
@@ -409,7 +515,7 @@ class Gateway:
         session.connection = connection
         session.disconnected_at = None
         session.resumes += 1
-        self.primary = session
+        self._activate(session)
         connection.record.update(kind="resume", session_id=session.id, replayed=len(replay))
         for payload in replay:
             connection.send(payload)
@@ -420,7 +526,7 @@ class Gateway:
     def _members_chunk(self, session: Session, data: dict[str, Any]) -> None:
         world = self._world
         guild = world.guilds.get(int(data.get("guild_id", 0)))
-        if guild is None:
+        if guild is None or not session.handles(guild.id):
             return
         members = list(guild.members.values())
         user_ids = data.get("user_ids")

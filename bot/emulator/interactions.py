@@ -61,6 +61,11 @@ class Interaction:
     command_name: str | None = None
     source_message_id: int | None = None
     parent_id: int | None = None
+    # Interaction context (0 server, 1 bot DM, 2 other DM) and who authorized it.
+    context: int = 0
+    owners: dict[str, str] = field(default_factory=dict)
+    # Discord turns the app's responses ephemeral (a user install without Use External Apps).
+    force_ephemeral: bool = False
     acknowledged: bool = False
     acknowledged_after: float | None = None
     response_type: int | None = None
@@ -101,8 +106,7 @@ class Interaction:
             data["command_type"] = 1
         if self.source_message_id is not None and self.type == MESSAGE_COMPONENT:
             data["interacted_message_id"] = str(self.source_message_id)
-        if self.guild_id is not None:
-            data["authorizing_integration_owners"] = {"0": str(self.guild_id)}
+        data["authorizing_integration_owners"] = dict(self.owners)
         return data
 
 

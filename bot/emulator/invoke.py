@@ -7,6 +7,14 @@ import binascii
 from typing import Any
 
 from bot.emulator.commands import command_leaf
+from bot.emulator.contexts import (
+    NotAvailable,
+    Place,
+    app_permissions,
+    check_available,
+    forced_ephemeral,
+    place_of,
+)
 from bot.emulator.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -17,9 +25,33 @@ from bot.emulator.interactions import (
 from bot.emulator.messages import Message, StoredAttachment, guess_content_type
 from bot.emulator.state import ControlError, EmulatorState
 from bot.emulator.validation import BUTTON, LINK_STYLE, SELECT_TYPES, TEXT_INPUT, modal_inputs
-from bot.emulator.world import ADMINISTRATOR, Channel, Guild, User, WorldError
+from bot.emulator.world import (
+    ADMINISTRATOR,
+    ATTACH_FILES,
+    EMBED_LINKS,
+    MENTION_EVERYONE,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    USE_APPLICATION_COMMANDS,
+    USE_EXTERNAL_EMOJIS,
+    VIEW_CHANNEL,
+    Channel,
+    User,
+    WorldError,
+)
 
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
+# What a user may do in their own DMs (the text permissions a DM has).
+_DM_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | MENTION_EVERYONE
+    | USE_EXTERNAL_EMOJIS
+    | USE_APPLICATION_COMMANDS
+)
 
 
 class Invoker:
@@ -38,10 +70,12 @@ class Invoker:
         options: dict[str, Any] | None = None,
         attachments: dict[str, Any] | None = None,
         locale: str | None = None,
+        *,
+        guild: str | int | None = None,
     ) -> Interaction:
         """Run a slash command the way a user would, validated against the synced schema."""
-        who, where, guild = self._place(user, channel)
-        spec, path, leaf = self._command(who, guild, command)
+        place = self._place(user, channel, guild)
+        spec, path, leaf, installs = self._command(place, command)
         resolved: dict[str, dict[str, Any]] = {}
         values = dict(options or {})
         files = dict(attachments or {})
@@ -54,16 +88,15 @@ class Invoker:
                 if option.get("required"):
                     raise ControlError(400, f"option {name!r} is required")
                 continue
-            value = self._convert(option, values.pop(name), who, where, guild, resolved)
+            value = self._convert(option, values.pop(name), place, resolved)
             built.append({"name": name, "type": option["type"], "value": value})
         if values or files:
             raise ControlError(400, f"unknown options {sorted({*values, *files})}")
         data = self._command_data(spec, path, built, resolved)
         return self._dispatch(
             APPLICATION_COMMAND,
-            who,
-            where,
-            guild,
+            place,
+            installs,
             data,
             command_name=" ".join([spec["name"], *(n for _, n in path)]),
             locale=locale,
@@ -77,10 +110,12 @@ class Invoker:
         options: dict[str, Any] | None,
         focused: str,
         locale: str | None = None,
+        *,
+        guild: str | int | None = None,
     ) -> Interaction:
         """Send the autocomplete interaction a client sends while a user types ``focused``."""
-        who, where, guild = self._place(user, channel)
-        spec, path, leaf = self._command(who, guild, command)
+        place = self._place(user, channel, guild)
+        spec, path, leaf, installs = self._command(place, command)
         values = dict(options or {})
         target = next((o for o in leaf if o["name"] == focused), None)
         if target is None or not target.get("autocomplete"):
@@ -99,16 +134,15 @@ class Invoker:
                     }
                 )
             elif name in values:
-                value = self._convert(option, values.pop(name), who, where, guild, resolved)
+                value = self._convert(option, values.pop(name), place, resolved)
                 built.append({"name": name, "type": option["type"], "value": value})
         if values:
             raise ControlError(400, f"unknown options {sorted(values)}")
         data = self._command_data(spec, path, built, resolved)
         return self._dispatch(
             AUTOCOMPLETE,
-            who,
-            where,
-            guild,
+            place,
+            installs,
             data,
             command_name=" ".join([spec["name"], *(n for _, n in path)]),
             locale=locale,
@@ -139,13 +173,14 @@ class Invoker:
             data["values"] = self._select_values(component, values or [])
         elif kind != BUTTON:
             raise ControlError(400, f"component {custom_id!r} cannot be clicked")
-        where, guild = self._channel_of(message)
-        self._member(guild, who)
+        where = self._state.world.channel_by_id(message.channel_id)
+        if where is None:
+            raise ControlError(404, "the message's channel is gone")
+        place = self._place_in(who, where)
         return self._dispatch(
             MESSAGE_COMPONENT,
-            who,
-            where,
-            guild,
+            place,
+            self._installs_of(message.interaction_id, place),
             data,
             message=message,
         )
@@ -176,12 +211,17 @@ class Invoker:
         where = self._state.world.channel_by_id(parent.channel_id)
         if where is None:
             raise ControlError(404, "the modal's channel is gone")
-        guild = self._state.world.guilds[where.guild_id]
+        place = self._place_in(who, where)
         source = (
             self._state.messages.get(parent.source_message_id) if parent.source_message_id else None
         )
         return self._dispatch(
-            MODAL_SUBMIT, who, where, guild, data, message=source, parent_id=parent.id
+            MODAL_SUBMIT,
+            place,
+            self._installs_of(parent.id, place),
+            data,
+            message=source,
+            parent_id=parent.id,
         )
 
     # -- building blocks ----------------------------------------------------------------
@@ -192,47 +232,58 @@ class Invoker:
         except WorldError as exc:
             raise ControlError(404, str(exc)) from None
 
-    def _place(self, user: str | int, channel: str | int) -> tuple[User, Channel, Guild]:
+    def _place(self, user: str | int, channel: str | int, guild: str | int | None = None) -> Place:
         who = self._user(user)
         try:
-            where = self._state.world.channel(channel)
+            where = self._state.world.channel(channel, guild, open_dms=True)
         except WorldError as exc:
             raise ControlError(404, str(exc)) from None
-        guild = self._state.world.guilds[where.guild_id]
-        self._member(guild, who)
-        return who, where, guild
+        return self._place_in(who, where)
 
-    def _member(self, guild: Guild, who: User) -> None:
-        if who.id not in guild.members:
-            raise ControlError(400, f"{who.username} is not a member of {guild.name}")
+    def _place_in(self, who: User, where: Channel) -> Place:
+        if where.guild_id is not None:
+            guild = self._state.world.guilds[where.guild_id]
+            if who.id not in guild.members:
+                raise ControlError(400, f"{who.username} is not a member of {guild.name}")
+        try:
+            return place_of(self._state.world, who, where)
+        except LookupError as exc:
+            raise ControlError(400, str(exc)) from None
 
-    def _channel_of(self, message: Message) -> tuple[Channel, Guild]:
-        where = self._state.world.channel_by_id(message.channel_id)
-        if where is None:
-            raise ControlError(404, "the message's channel is gone")
-        return where, self._state.world.guilds[where.guild_id]
+    def _installs_of(self, interaction_id: int | None, place: Place) -> frozenset[int]:
+        """Components and modals keep the installs of the interaction they came from."""
+        origin = self._state.interactions.get(interaction_id) if interaction_id else None
+        if origin is not None:
+            return frozenset(int(k) for k in origin.owners)
+        return place.installs
 
     def _command(
-        self, who: User, guild: Guild, command: str | dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[int, str]], list[dict[str, Any]]]:
+        self, place: Place, command: str | dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[int, str]], list[dict[str, Any]], frozenset[int]]:
         if isinstance(command, dict):
             name = str(command.get("name", ""))
             path = [str(p) for p in (command.get("group"), command.get("subcommand")) if p]
         else:
             name, *path = str(command).lstrip("/").split()
-        spec = self._state.commands.find(name, guild.id)
+        guild = place.guild
+        where = guild.name if guild is not None else "this DM"
+        spec = self._state.commands.find(name, guild.id if guild is not None else None)
         if spec is None:
-            raise ControlError(404, f"no synced command /{name} in {guild.name}")
+            raise ControlError(404, f"no synced command /{name} in {where}")
+        try:
+            installs = check_available(spec, place)
+        except NotAvailable as exc:
+            raise ControlError(403, f"{place.user.username} cannot use {exc}") from None
         required = spec.get("default_member_permissions")
-        if required is not None:
-            have = self._state.world.permissions(guild, who.id)
+        if required is not None and guild is not None:
+            have = self._state.world.permissions(guild, place.user.id)
             if not have & ADMINISTRATOR and have & int(required) != int(required):
-                raise ControlError(403, f"{who.username} cannot see /{name} (permissions)")
+                raise ControlError(403, f"{place.user.username} cannot see /{name} (permissions)")
         try:
             leaf, chain = command_leaf(spec, path)
         except LookupError as exc:
             raise ControlError(404, str(exc)) from None
-        return spec, chain, leaf
+        return spec, chain, leaf, installs
 
     def _command_data(
         self,
@@ -260,14 +311,13 @@ class Invoker:
         self,
         option: dict[str, Any],
         value: Any,
-        who: User,
-        where: Channel,
-        guild: Guild,
+        place: Place,
         resolved: dict[str, dict[str, Any]],
     ) -> Any:
         kind = option["type"]
         name = option["name"]
         world = self._state.world
+        who, where, guild = place.user, place.channel, place.guild
         try:
             if kind == STRING:
                 converted: Any = str(value)
@@ -299,17 +349,21 @@ class Invoker:
                         raise
                 else:
                     resolved.setdefault("users", {})[str(target.id)] = target.to_json()
-                    if target.id in guild.members:
+                    if guild is not None and target.id in guild.members:
                         member = world.member_json(
                             guild, guild.members[target.id], with_user=False, permissions=True
                         )
                         resolved.setdefault("members", {})[str(target.id)] = member
                     return str(target.id)
             if kind in (ROLE, MENTIONABLE):
+                if guild is None:
+                    raise WorldError("there are no roles outside a server")
                 role = world.role(value, guild)
                 resolved.setdefault("roles", {})[str(role.id)] = role.to_json()
                 return str(role.id)
             if kind == CHANNEL:
+                if guild is None:
+                    raise WorldError("only the DM itself is a channel here")
                 target_channel = world.channel(value, guild)
                 allowed = option.get("channel_types")
                 if allowed and target_channel.type not in allowed:
@@ -382,9 +436,8 @@ class Invoker:
     def _dispatch(
         self,
         kind: int,
-        who: User,
-        where: Channel,
-        guild: Guild,
+        place: Place,
+        installs: frozenset[int],
         data: dict[str, Any],
         *,
         command_name: str | None = None,
@@ -392,33 +445,59 @@ class Invoker:
         parent_id: int | None = None,
         locale: str | None = None,
     ) -> Interaction:
+        """Build INTERACTION_CREATE field for field as Discord sends it in this context.
+
+        Servers carry ``guild``, ``guild_id``, ``guild_locale`` and ``member`` (with
+        ``permissions``); DMs carry ``user`` instead (receiving-and-responding.mdx,
+        "Interaction Structure").
+        """
         state = self._state
         world = state.world
+        who, where, guild = place.user, place.channel, place.guild
         interaction_id = state.ids.next()
         token = state.new_token()
-        limit = state.guild_limit(guild.id)
-        permissions = world.permissions(guild, who.id)
+        limit = state.guild_limit(guild.id if guild is not None else None)
+        owners = place.owners(installs)
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(world.application.id),
             "type": kind,
             "data": data,
-            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
-            "guild_id": str(guild.id),
-            "channel": {**where.to_json(), "permissions": str(permissions)},
-            "channel_id": str(where.id),
-            "member": world.member_json(guild, guild.members[who.id], permissions=True),
-            "token": token,
-            "version": 1,
-            "app_permissions": str(world.permissions(guild, world.bot_user.id)),
-            "locale": locale or "en-US",
-            "guild_locale": guild.locale,
-            "entitlements": [],
-            "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
-            "attachment_size_limit": limit,
         }
+        if guild is not None:
+            permissions = world.permissions(guild, who.id)
+            payload.update(
+                guild={"id": str(guild.id), "locale": guild.locale, "features": []},
+                guild_id=str(guild.id),
+                channel={**where.to_json(), "permissions": str(permissions)},
+                channel_id=str(where.id),
+                member=world.member_json(guild, guild.members[who.id], permissions=True),
+            )
+        else:
+            # A DM is all the user's: every permission that exists in a DM.
+            payload.update(
+                channel={
+                    **where.private_json(world.users, viewer=who.id),
+                    "permissions": str(_DM_PERMISSIONS),
+                },
+                channel_id=str(where.id),
+                user=who.to_json(),
+            )
+        payload.update(
+            token=token,
+            version=1,
+            app_permissions=str(app_permissions(world, place)),
+            locale=locale or who.locale,
+        )
+        if guild is not None:
+            payload["guild_locale"] = guild.locale
+        payload.update(
+            entitlements=[],
+            entitlement_sku_ids=[],
+            authorizing_integration_owners=owners,
+            context=place.context,
+            attachment_size_limit=limit,
+        )
         if message is not None:
             payload["message"] = state.render(message)
         interaction = Interaction(
@@ -426,7 +505,7 @@ class Invoker:
             type=kind,
             token=token,
             user_id=who.id,
-            guild_id=guild.id,
+            guild_id=guild.id if guild is not None else None,
             channel_id=where.id,
             created=state.clock.now(),
             attachment_size_limit=limit,
@@ -434,6 +513,9 @@ class Invoker:
             command_name=command_name,
             source_message_id=message.id if message is not None else None,
             parent_id=parent_id,
+            context=place.context,
+            owners=owners,
+            force_ephemeral=forced_ephemeral(world, place, installs),
         )
         state.interactions.add(interaction)
         if not state.gateway.dispatch_interaction(payload):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aiohttp import web
@@ -9,6 +10,7 @@ from aiohttp import web
 from bot.emulator.bodies import read_body
 from bot.emulator.errors import (
     DiscordError,
+    FormErrors,
     cannot_edit_foreign,
     unknown_channel,
     unknown_guild,
@@ -37,6 +39,7 @@ class RestRoutes:
         return [
             web.get(p + "/users/@me", self.me),
             web.get(p + "/users/{user_id}", self.user),
+            web.post(p + "/users/@me/channels", self.create_dm),
             web.get(p + "/oauth2/applications/@me", self.application),
             web.get(p + "/applications/@me", self.application),
             web.get(p + "/gateway", self.gateway),
@@ -70,7 +73,7 @@ class RestRoutes:
     async def me(self, request: web.Request) -> web.Response:
         """Return the bot user (``static_login`` calls this first)."""
         user = self._state.world.bot_user.to_json()
-        user.update(verified=True, mfa_enabled=False, email=None, flags=0, bio="")
+        user.update(verified=True, mfa_enabled=False, email=None, flags=0, bio="", locale="en-US")
         return json_response(user)
 
     async def user(self, request: web.Request) -> web.Response:
@@ -85,21 +88,25 @@ class RestRoutes:
         return json_response(self._state.world.application_json())
 
     async def gateway(self, request: web.Request) -> web.Response:
-        """Return the gateway address."""
+        """Return the gateway address (``GET /gateway``, no authentication needed)."""
         return json_response({"url": self._state.ws_url()})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        """Return the gateway address with sharding advice (for AutoShardedClient)."""
+        """Return the gateway address with sharding advice (what AutoShardedClient asks).
+
+        Discord recommends a shard count for the bot's guild count; its docs (events/gateway,
+        "Sharding") require a shard per 2500 guilds at most and the recommendation is about
+        one per 1000. ``config.recommended_shards`` overrides it for tests.
+        """
+        state = self._state
+        world = state.world
+        guilds = sum(1 for g in world.guilds.values() if world.bot_user.id in g.members)
+        shards = state.config.recommended_shards or max(1, math.ceil(guilds / 1000))
         return json_response(
             {
-                "url": self._state.ws_url(),
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 999,
-                    "reset_after": 14_400_000,
-                    "max_concurrency": 1,
-                },
+                "url": state.ws_url(),
+                "shards": shards,
+                "session_start_limit": state.gateway.session_start_limit(),
             }
         )
 
@@ -147,10 +154,25 @@ class RestRoutes:
     # -- channels and messages ----------------------------------------------------------
 
     def _channel(self, request: web.Request) -> Channel:
-        channel = self._state.world.channel_by_id(_int(request, "channel_id"))
+        """Return the channel of the path, as far as the bot may reach it.
+
+        A channel that exists but the bot is not in (a server without the bot, a DM between
+        users) answers 403 50001 Missing Access, as Discord does for channels a bot cannot
+        view; an id that is no channel answers 404 10003.
+        """
+        world = self._state.world
+        channel = world.channel_by_id(_int(request, "channel_id"))
         if channel is None:
             raise unknown_channel()
+        if not world.bot_can_see(channel):
+            raise DiscordError(403, 50001, "Missing Access")
         return channel
+
+    def _channel_json(self, channel: Channel) -> dict[str, Any]:
+        world = self._state.world
+        if channel.private:
+            return channel.private_json(world.users, viewer=world.bot_user.id)
+        return channel.to_json()
 
     def _message(self, request: web.Request, channel: Channel) -> Message:
         message = self._state.messages.get(_int(request, "message_id"))
@@ -160,8 +182,33 @@ class RestRoutes:
         return message
 
     async def channel(self, request: web.Request) -> web.Response:
-        """Return a channel."""
-        return json_response(self._channel(request).to_json())
+        """Return a channel (a DM as the bot sees it: the user as recipient)."""
+        return json_response(self._channel_json(self._channel(request)))
+
+    async def create_dm(self, request: web.Request) -> web.Response:
+        """Open (or return) the bot's DM with ``recipient_id`` (``POST /users/@me/channels``).
+
+        resources/user.mdx "Create DM": returns the DM channel object, the existing one if
+        there is one.
+        """
+        state = self._state
+        payload, _ = await read_body(request, state.config.max_request_size)
+        raw = payload.get("recipient_id") if isinstance(payload, dict) else None
+        try:
+            user = state.world.users.get(int(raw)) if raw is not None else None
+        except (TypeError, ValueError):
+            user = None
+        if user is None:
+            errors = FormErrors()
+            errors.add(("recipient_id",), "BASE_TYPE_REQUIRED", "This field is required")
+            if raw is not None:
+                raise DiscordError(400, 50033, "Invalid Recipient(s)")
+            errors.raise_if_any()
+        assert user is not None
+        if user.id == state.world.bot_user.id:
+            raise DiscordError(400, 50007, "Cannot send messages to this user")
+        channel = state.world.open_private([user])
+        return json_response(self._channel_json(channel))
 
     async def typing(self, request: web.Request) -> web.Response:
         """Accept a typing indicator."""
@@ -235,19 +282,14 @@ class RestRoutes:
         channel = self._channel(request)
         message = self._message(request, channel)
         if message.author_id != state.world.bot_user.id:
+            if channel.guild_id is None:
+                raise DiscordError(403, 50003, "Cannot execute action on a DM channel")
             guild = state.world.guilds[channel.guild_id]
             manage_messages = 1 << 13
             if not state.world.permissions(guild, state.world.bot_user.id) & manage_messages:
                 raise DiscordError(403, 50013, "Missing Permissions")
         message.deleted = True
-        state.gateway.dispatch(
-            "MESSAGE_DELETE",
-            {
-                "id": str(message.id),
-                "channel_id": str(channel.id),
-                "guild_id": str(channel.guild_id),
-            },
-        )
+        state.dispatch_delete(message)
         return no_content()
 
     # -- guilds -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from types import TracebackType
@@ -9,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.bodies import PAYLOAD_KEY
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.control import PREFIX as CONTROL_PREFIX
 from bot.emulator.control import ControlRoutes
@@ -168,6 +170,8 @@ class Emulator:
             else:
                 response = json_response(not_found().body(), status=404)
         state.log_request(request.method, template, path, response.status, request.query_string)
+        if state.recording:
+            state.record_exchange(_exchange(request, template, response))
         return response
 
     async def _serve(
@@ -243,6 +247,27 @@ class Emulator:
             if fault.status == 503
             else None,
         )
+
+
+def _exchange(
+    request: web.Request, template: str | None, response: web.StreamResponse
+) -> dict[str, Any]:
+    """Describe one request and its answer for the traffic recording."""
+    body: Any = None
+    kind = response.headers.get("Content-Type", "")
+    if kind == "application/json" and isinstance(response, web.Response) and response.body:
+        assert isinstance(response.body, bytes)
+        body = json.loads(response.body)
+    return {
+        "method": request.method,
+        "route": template,
+        "path": request.path,
+        "query": dict(request.query),
+        "request": request.get(PAYLOAD_KEY),
+        "status": response.status,
+        "content_type": kind,
+        "response": body,
+    }
 
 
 def _default_reason(status: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from typing import Any
@@ -10,11 +11,11 @@ from bot.emulator.clock import Clock, Snowflakes
 from bot.emulator.commands import CommandStore
 from bot.emulator.compose import Composer
 from bot.emulator.config import EmulatorConfig
-from bot.emulator.gateway import Gateway
+from bot.emulator.gateway import DIRECT_MESSAGES, Gateway
 from bot.emulator.interactions import InteractionBook
 from bot.emulator.messages import Message, MessageStore, render_message
 from bot.emulator.ratelimit import Faults, RateLimiter
-from bot.emulator.world import World, seed_world
+from bot.emulator.world import World, seed_extra_guilds, seed_world
 
 API_PREFIX = "/api/v10"
 
@@ -38,6 +39,8 @@ class EmulatorState:
         self.world = World(self.ids, bot_name=config.bot_name)
         if config.seed_world:
             seed_world(self.world, guild_name=config.guild_name)
+            if config.extra_guilds:
+                seed_extra_guilds(self.world)
         self.messages = MessageStore()
         self.commands = CommandStore(self.world.application.id, self.ids.next)
         self.interactions = InteractionBook()
@@ -48,6 +51,9 @@ class EmulatorState:
         self.base_url = "http://127.0.0.1:0"
         self.composer = Composer(self.messages, self.ids, self.clock, lambda: self.base_url)
         self.gateway = Gateway(self.world, config, lambda: self.ws_url("/gateway/resume"))
+        self.traffic: list[dict[str, Any]] = []
+        self.recording = config.record_traffic
+        self.gateway.tap = self._record_dispatch
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -93,10 +99,22 @@ class EmulatorState:
         return data
 
     def dispatch_message(self, event: str, message: Message) -> None:
-        """Send MESSAGE_CREATE / MESSAGE_UPDATE for a message everybody can see."""
+        """Send MESSAGE_CREATE / MESSAGE_UPDATE for a message the bot can see.
+
+        Nothing goes out for ephemeral messages, nor for channels the bot is not in (a
+        server without the bot, a DM between users). DM messages need the DIRECT_MESSAGES
+        intent and keep their content without MESSAGE_CONTENT, as Discord documents for
+        DMs with the app (events/gateway.mdx, "Message Content Intent").
+        """
         if message.ephemeral:
             return
+        channel = self.world.channel_by_id(message.channel_id)
+        if channel is None or not self.world.bot_can_see(channel):
+            return
         data = self.render(message)
+        if channel.private:
+            self.gateway.dispatch(event, data, guild_id=None, intent=DIRECT_MESSAGES)
+            return
         guild = self.world.guilds.get(message.guild_id) if message.guild_id else None
         if guild is not None and message.author_id in guild.members:
             data["member"] = self.world.member_json(
@@ -104,6 +122,27 @@ class EmulatorState:
             )
         foreign = message.author_id != self.world.bot_user.id
         self.gateway.dispatch(event, data, content_of_others=foreign)
+
+    def dispatch_delete(self, message: Message) -> None:
+        """Send MESSAGE_DELETE to the sessions that saw the message."""
+        channel = self.world.channel_by_id(message.channel_id)
+        if message.ephemeral or channel is None or not self.world.bot_can_see(channel):
+            return
+        data: dict[str, Any] = {"id": str(message.id), "channel_id": str(channel.id)}
+        if channel.private:
+            self.gateway.dispatch("MESSAGE_DELETE", data, guild_id=None, intent=DIRECT_MESSAGES)
+        else:
+            data["guild_id"] = str(channel.guild_id)
+            self.gateway.dispatch("MESSAGE_DELETE", data)
+
+    def _record_dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if self.recording:
+            self.traffic.append({"kind": "gateway", "event": event, "data": copy.deepcopy(data)})
+
+    def record_exchange(self, entry: dict[str, Any]) -> None:
+        """Keep one REST request and its answer while recording is on."""
+        if self.recording:
+            self.traffic.append({"kind": "rest", **entry})
 
     def log_request(
         self, method: str, template: str | None, path: str, status: int, query: str

@@ -149,10 +149,11 @@ class InteractionRoutes:
         }
         if interaction.original_message_id is not None and kind != AUTOCOMPLETE_RESULT:
             details["response_message_id"] = str(interaction.original_message_id)
-        resource: dict[str, Any] = {"type": kind}
-        if message is not None:
-            resource["message"] = state.render(message)
-        return {"interaction": details, "resource": resource}
+        answer: dict[str, Any] = {"interaction": details}
+        if message is not None and kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE):
+            # The spec's resource variants are the created (4) or updated (7) message only.
+            answer["resource"] = {"type": kind, "message": state.render(message)}
+        return answer
 
     def _create(
         self,
@@ -168,6 +169,10 @@ class InteractionRoutes:
         state = self._state
         limit = interaction.attachment_size_limit
         state.composer.check(data, uploads, limit=limit, path=path)
+        if interaction.force_ephemeral:
+            # Discord makes a user-installed app's answers ephemeral where the member lacks
+            # Use External Apps (topics/permissions.mdx, USE_EXTERNAL_APPS).
+            data = {**data, "flags": (data.get("flags") or 0) | EPHEMERAL}
         app_id = state.world.application.id
         user = state.world.users[interaction.user_id]
         metadata = {**interaction.metadata(), "user": user.to_json()}
@@ -315,15 +320,7 @@ class InteractionRoutes:
         async def action(interaction: Interaction) -> web.StreamResponse:
             message = self._message(interaction, request.match_info["message_id"])
             message.deleted = True
-            if not message.ephemeral:
-                state.gateway.dispatch(
-                    "MESSAGE_DELETE",
-                    {
-                        "id": str(message.id),
-                        "channel_id": str(message.channel_id),
-                        "guild_id": str(message.guild_id) if message.guild_id else None,
-                    },
-                )
+            state.dispatch_delete(message)
             return no_content()
 
         return await self._guarded(request, WEBHOOK_MESSAGE_ROUTE, action)

@@ -2,6 +2,7 @@
 // the open channel kept live by the emulator's push channel, and the composer.
 
 import { api } from "./api.js";
+import { LOCALES } from "./commands.js";
 import { Composer } from "./composer.js";
 import { avatar, displayName, h } from "./dom.js";
 import { formatTimestamp } from "./markdown.js";
@@ -82,6 +83,39 @@ class App {
 
   meMember() {
     return this.members().find((m) => m.user.id === this.me);
+  }
+
+  // The language of the acting member's client (the world keeps one per user).
+  myLocale() {
+    const user = this.world && this.world.users.find((u) => u.id === this.me);
+    return (user && user.locale) || "en-US";
+  }
+
+  async setLocale(locale) {
+    const member = this.meMember();
+    if (!member) return;
+    await api.patch(`/world/users/${member.user.id}`, { locale });
+    const user = this.world.users.find((u) => u.id === member.user.id);
+    if (user) user.locale = locale;
+    this.renderSidebar();
+    this.composer.refresh();
+  }
+
+  renderLocaleSwitch() {
+    const select = document.getElementById("locale-switch");
+    if (!select) return;
+    const current = this.myLocale();
+    const known = LOCALES.some((l) => l.code === current);
+    const choices = known ? LOCALES : [...LOCALES, { code: current, label: current }];
+    select.replaceChildren(
+      ...choices.map((l) => h("option", { value: l.code }, l.label)),
+    );
+    select.value = current;
+    select.dataset.username = this.meMember() ? this.meMember().user.username : "";
+    if (!select.dataset.bound) {
+      select.dataset.bound = "1";
+      select.addEventListener("change", () => this.setLocale(select.value));
+    }
   }
 
   isOwner() {
@@ -196,6 +230,7 @@ class App {
         }),
     );
     const me = this.meMember();
+    this.renderLocaleSwitch();
     document.getElementById("acting-as").textContent = me ? displayName(me.user) : "";
     document.getElementById("acting-as-header").textContent = me ? `as ${displayName(me.user)}` : "";
     document.getElementById("channel-title").textContent = this.channelName(this.channelId);

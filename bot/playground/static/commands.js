@@ -16,29 +16,54 @@ export const OPTION = {
   ATTACHMENT: 11,
 };
 
-export function leafCommands(commands) {
+// The languages the page offers, as Discord's locale codes.
+export const LOCALES = [
+  { code: "en-US", label: "English (US)" },
+  { code: "zh-CN", label: "中文 (简体)" },
+];
+
+// What Discord's client shows for a name or description in the member's language: the
+// synced translation for that locale if there is one, else the default.
+export function localized(item, field, locale) {
+  const translations = item[field + "_localizations"];
+  return (translations && locale && translations[locale]) || item[field];
+}
+
+// Options keep their real name (what the interaction sends) and gain what the member reads.
+function shownOptions(options, locale) {
+  return (options || []).map((o) => ({
+    ...o,
+    label: localized(o, "name", locale),
+    description: localized(o, "description", locale),
+    choices: o.choices && o.choices.map((c) => ({ ...c, name: localized(c, "name", locale) })),
+  }));
+}
+
+export function leafCommands(commands, locale = "en-US") {
   const leaves = [];
+  const leaf = (chain, description) => ({
+    path: chain.map((c) => c.name),
+    label: chain.map((c) => localized(c, "name", locale)),
+    command: chain[0],
+    description: localized(chain[chain.length - 1], "description", locale) || description,
+    options: shownOptions(chain[chain.length - 1].options, locale),
+  });
   for (const command of commands) {
     if ((command.type ?? 1) !== 1) continue;
     const options = command.options || [];
     const nested = options.filter((o) => o.type === SUBCOMMAND || o.type === SUBCOMMAND_GROUP);
     if (!nested.length) {
-      leaves.push({ path: [command.name], command, description: command.description, options });
+      leaves.push(leaf([command]));
       continue;
     }
     for (const sub of nested) {
       if (sub.type === SUBCOMMAND) {
-        leaves.push({ path: [command.name, sub.name], command, description: sub.description, options: sub.options || [] });
+        leaves.push(leaf([command, sub]));
         continue;
       }
-      for (const leaf of sub.options || []) {
-        if (leaf.type !== SUBCOMMAND) continue;
-        leaves.push({
-          path: [command.name, sub.name, leaf.name],
-          command,
-          description: leaf.description,
-          options: leaf.options || [],
-        });
+      for (const inner of sub.options || []) {
+        if (inner.type !== SUBCOMMAND) continue;
+        leaves.push(leaf([command, sub, inner]));
       }
     }
   }

@@ -50,7 +50,7 @@ export class Composer {
   refresh() {
     const me = this.app.meMember();
     const visible = this.app.commands.filter((c) => canSee(c, me && me.permissions, this.app.isOwner()));
-    this.leaves = leafCommands(visible);
+    this.leaves = leafCommands(visible, this.app.myLocale());
     if (this.current && !this.leaves.some((l) => l.path.join(" ") === this.current.leaf.path.join(" "))) {
       this.closeForm();
     }
@@ -67,7 +67,8 @@ export class Composer {
     const query = text.slice(1).trim().toLowerCase();
     this.shown = this.leaves.filter((leaf) => {
       const name = leaf.path.join(" ");
-      return !query || name.startsWith(query) || name.includes(query);
+      const label = leaf.label.join(" ").toLowerCase();
+      return !query || name.includes(query) || label.includes(query);
     });
     this.highlight = 0;
     this.renderPopup();
@@ -90,7 +91,7 @@ export class Composer {
           role: "option",
           "data-command": name,
         },
-        h("span", { class: "command-item-name" }, "/" + name),
+        h("span", { class: "command-item-name" }, "/" + leaf.label.join(" ")),
         h("span", { class: "command-item-desc" }, leaf.description || ""),
         h("span", { class: "command-item-app" }, "Pika"),
       );
@@ -167,7 +168,7 @@ export class Composer {
       h(
         "div",
         { class: "form-head" },
-        h("span", { class: "command-title" }, "/" + leaf.path.join(" ")),
+        h("span", { class: "command-title" }, "/" + leaf.label.join(" ")),
         h("span", { class: "command-desc" }, leaf.description || ""),
         close,
       ),
@@ -206,7 +207,7 @@ export class Composer {
       h(
         "span",
         { class: "field-label" },
-        option.name,
+        option.label || option.name,
         option.required ? h("span", { class: "required", title: "required" }, "*") : h("span", { class: "optional" }, "optional"),
       ),
       control.element,
