@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -263,9 +264,9 @@ def _overlay(
         frame[((xs - 0.5) ** 2 + (ys - 0.5) ** 2) < 0.04] = colour
 
 
-def probe(path: Path) -> VideoInfo:
-    """Read an MP4's dimensions, frame rate and length."""
-    with av.open(str(path)) as container:
+def probe(source: Path | BinaryIO) -> VideoInfo:
+    """Read an MP4's dimensions, frame rate and length, from a file or an open binary stream."""
+    with av.open(str(source) if isinstance(source, Path) else source) as container:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or 24
         fps = float(rate)

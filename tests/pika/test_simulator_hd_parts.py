@@ -1,0 +1,86 @@
+"""The pieces under the new dialects: media sniffing, form parsing, webhook signing."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from bot.pika.simulator import media
+from bot.pika.simulator.multipart import FormError, parse_form
+from bot.pika.simulator.signing import WebhookSigner, signed_message, verify
+from tests.pika.test_simulator_hd_support import image, mp4
+
+
+def test_image_kinds_and_sizes_come_from_the_bytes() -> None:
+    assert media.image_size(image(320, 200)) == (320, 200)
+    assert media.image_kind(image(64, 48, "mjpeg")) == "jpeg"
+    assert media.image_size(image(64, 48, "mjpeg")) == (64, 48)
+    gif = b"GIF89a" + struct.pack("<HH", 90, 160) + b"\x00" * 8
+    assert (media.image_kind(gif), media.image_size(gif)) == ("gif", (90, 160))
+    vp8x = b"RIFF\x00\x00\x00\x00WEBPVP8X" + b"\x00" * 8 + (299).to_bytes(3, "little")
+    vp8x += (199).to_bytes(3, "little")
+    assert (media.image_kind(vp8x), media.image_size(vp8x)) == ("webp", (300, 200))
+    header_only = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 9, 16)
+    assert media.image_size(header_only) == (9, 16)
+    for junk in (b"", b"hello", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0\x00"):
+        assert media.image_size(junk) is None
+
+
+def test_mp4s_are_recognised_and_probed(tmp_path: Path) -> None:
+    data = mp4(tmp_path, 160, 96, 1.5)
+    assert media.is_mp4(data) and not media.is_mp4(image(8, 8))
+    info = media.probe_video(data)
+    assert info is not None
+    assert (info.width, info.height, info.fps, info.seconds) == (160, 96, 8.0, 1.5)
+    assert media.probe_video(data[:32]) is None
+
+
+def test_multipart_bodies_are_parsed_from_bytes() -> None:
+    body = (
+        b"preamble\r\n--B\r\n"
+        b'Content-Disposition: form-data; name="promptText"\r\n\r\n'
+        b"two\r\nlines\r\n--B\r\n"
+        b'Content-Disposition: form-data; name="images"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n"
+        b"\x89PNG\r\n--Bnot-a-boundary\r\n--B\r\n"
+        b"Content-Disposition: form-data; name=\"images\"; filename*=UTF-8''%C3%A9.png\r\n\r\n"
+        b"\r\n--B--\r\nepilogue"
+    )
+    form = parse_form('multipart/form-data; boundary="B"', body)
+    assert form.fields == [("promptText", "two\r\nlines")]
+    assert [(part.filename, part.content_type, part.data) for part in form.files] == [
+        ("a.png", "image/png", b"\x89PNG\r\n--Bnot-a-boundary"),
+        ("é.png", None, b""),
+    ]
+    assert form.form_record() == {"promptText": "two\r\nlines"}
+    assert parse_form("application/x-www-form-urlencoded", b"a=1&b=&a=2").form_record() == {
+        "a": ["1", "2"],
+        "b": "",
+    }
+    assert parse_form("application/json", b'{"a": 1}').fields == []
+    for broken in (b"no boundary here", b"--B\r\nno blank line\r\n--B--", b"--B\r\n\r\nno end"):
+        with pytest.raises(FormError):
+            parse_form("multipart/form-data; boundary=B", broken)
+    with pytest.raises(FormError):
+        parse_form("multipart/form-data", body)
+
+
+def test_signatures_verify_only_for_the_signed_bytes_key_and_time() -> None:
+    signer = WebhookSigner()
+    body = b'{"request_id": "r1", "status": "OK"}'
+    headers = signer.headers("r1", "user-1", body, timestamp=1_700_000_000)
+    assert headers["X-Fal-Webhook-Timestamp"] == "1700000000"
+    jwks = signer.jwks()
+    assert verify(jwks, headers, body, now=1_700_000_100)
+    lowered = {key.lower(): value for key, value in headers.items()}
+    assert verify(jwks, lowered, body, now=1_700_000_100)
+    assert not verify(jwks, headers, body + b" ", now=1_700_000_100)
+    assert not verify(jwks, {**headers, "X-Fal-Webhook-User-Id": "user-2"}, body, now=1.7e9)
+    assert not verify(jwks, headers, body, now=1_700_000_301)
+    assert not verify(WebhookSigner().jwks(), headers, body, now=1_700_000_000)
+    assert not verify(jwks, {**headers, "X-Fal-Webhook-Signature": "zz"}, body, now=1.7e9)
+    # The signed message is the reference's four lines.
+    digest = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256(b"x")
+    assert signed_message("r1", "u", "5", b"x") == f"r1\nu\n5\n{digest}".encode()
