@@ -1,8 +1,9 @@
-"""The pieces under the new dialects: media sniffing, form parsing, webhook signing."""
+"""The pieces under the new dialects: media sniffing, form parsing, signing, HD renders."""
 
 from __future__ import annotations
 
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 from bot.pika.simulator import media
 from bot.pika.simulator.multipart import FormError, parse_form
 from bot.pika.simulator.signing import WebhookSigner, signed_message, verify
+from bot.pika.simulator.specs import hd_dimensions
+from bot.pika.simulator.video import RenderSpec, render
 from tests.pika.test_simulator_hd_support import image, mp4
+from tests.pika.test_simulator_support import decode
 
 
 def test_image_kinds_and_sizes_come_from_the_bytes() -> None:
@@ -84,3 +88,38 @@ def test_signatures_verify_only_for_the_signed_bytes_key_and_time() -> None:
     # The signed message is the reference's four lines.
     digest = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256(b"x")
     assert signed_message("r1", "u", "5", b"x") == f"r1\nu\n5\n{digest}".encode()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "short", "size"),
+    [
+        (16 / 9, 720, (1280, 720)),
+        (16 / 9, 1080, (1920, 1080)),
+        (9 / 16, 1080, (1080, 1920)),
+        (1.0, 720, (720, 720)),
+        (2.5, 1080, (2700, 1080)),
+        (0.4, 720, (720, 1800)),
+        (4 / 5, 1080, (1080, 1350)),
+    ],
+)
+def test_hd_sizes_keep_the_short_side(ratio: float, short: int, size: tuple[int, int]) -> None:
+    assert hd_dimensions(ratio, short) == size
+
+
+def test_a_1080p_ten_second_render_is_cheap_and_exact(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = render(RenderSpec(1920, 1080, 8.0, 10.0, "a fox", 1, detail=8), tmp_path)
+    elapsed = time.monotonic() - started
+    decoded = decode(result.video.read_bytes())
+    assert (decoded.width, decoded.height, decoded.frames) == (1920, 1080, 80)
+    assert decoded.seconds == pytest.approx(10.0, abs=1e-3)
+    assert result.size < 2_000_000
+    # About a second on one free core; generous, as the machine is shared.
+    assert elapsed < 15, f"1080p x 10 s took {elapsed:.1f} s"
+
+
+def test_large_hd_results_keep_their_size_and_pass_ten_mebibytes(tmp_path: Path) -> None:
+    result = render(RenderSpec(1280, 720, 8.0, 5.0, "big", 1, large=True, detail=8), tmp_path)
+    assert result.size > 10 * 1024 * 1024
+    decoded = decode(result.video.read_bytes())
+    assert (decoded.width, decoded.height, decoded.frames) == (1280, 720, 40)
