@@ -1,4 +1,9 @@
-"""The simulator server: both dialects' routes, result files, faults, webhooks and control."""
+"""The simulator server: routing, auth, faults, the request log, result files, jobs, control.
+
+The webbot and feed routes are here; the pikadev dialect has its own modules
+(``pikadev.py``, ``pikadev_checks.py``) that register routes on the same application and
+create jobs through ``Simulator.submit_job``.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +30,15 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.pika.simulator import shapes, specs, validation
+from bot.pika.simulator import pikadev, shapes, specs, validation
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
 from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
+from bot.pika.simulator.multipart import FormError, is_form, parse_form
+from bot.pika.simulator.problems import NotFoundError, UnprocessableError
 from bot.pika.simulator.results import ResultMaker
 from bot.pika.simulator.validation import RequestRejectedError, Submission
+from bot.pika.simulator.video import VideoInfo
 from bot.pika.simulator.webhooks import WebhookDelivery, WebhookNotifier
 
 log = logging.getLogger(__name__)
@@ -49,6 +57,13 @@ _ROUTE_SCOPES = {
     "feed.job": "poll",
     "files": "files",
 }
+_PUBLIC_ROUTES = frozenset({"files"})
+"""Routes that need no key (result files are public, like a CDN's)."""
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
+"""Headers kept out of the request log: they carry keys."""
+_AUTH_HINTS = {
+    "pikadev": "Missing or invalid API key (X-API-KEY: <key>)",
+}
 _OWN_FILE = re.compile(r"/files/(?P<job>[^/]+)/(?P<name>[^/]+)$")
 _UPSCALE_MESSAGE = (
     "Upscale job was started, please use the video url with the POST /web/jobs/upscaled"
@@ -59,10 +74,6 @@ _UPSCALE_MESSAGE = (
 _NO_FAULTS = Decision()
 _DECISION: ContextVar[Decision] = ContextVar("pika_simulator_decision", default=_NO_FAULTS)
 """The faults decided for the request being handled (the middleware and handler share a task)."""
-
-
-class NotFoundError(Exception):
-    """The job or file asked for does not exist; answered with 404."""
 
 
 @dataclass
@@ -77,19 +88,24 @@ class RecordedRequest:
     json: Any
     """The body parsed as JSON, or None when it was empty or not JSON."""
     text: str
+    """The body as text; empty for multipart bodies (see ``form`` and ``files``)."""
     time: float
     """Wall-clock time (``time.time()``) of arrival."""
     scope: str
     """``submit``, ``poll``, ``files`` or ``other``."""
     authorized: bool | None = None
     """Whether a configured key matched; None when no key is configured."""
+    form: dict[str, str | list[str]] | None = None
+    """Text fields of a form body (a list when a name repeats); None for other bodies."""
+    files: list[dict[str, Any]] | None = None
+    """File parts of a multipart body: name, filename, content_type and size, no bytes."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 class Simulator:
-    """A real HTTP server that behaves like the webbot and feed Pika services."""
+    """A real HTTP server that behaves like the webbot, feed and pikadev Pika services."""
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
@@ -111,6 +127,7 @@ class Simulator:
         self._results: ResultMaker | None = None
         self._notifier: WebhookNotifier | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pikadev = pikadev.PikaDevApi(self)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -151,8 +168,8 @@ class Simulator:
             timeout=self.config.webhook_timeout,
         )
         self._notifier.start()
-        log.info("Pika simulator serving at %s (webbot %s, feed %s)", self._base_url,
-                 self.webbot_base, self.feed_base)  # fmt: skip
+        log.info("Pika simulator serving at %s (webbot %s, feed %s, pikadev %s)", self._base_url,
+                 self.webbot_base, self.feed_base, self.pikadev_base)  # fmt: skip
 
     async def stop(self) -> None:
         """Stop serving, finish or abandon background work, and remove temporary files."""
@@ -208,6 +225,11 @@ class Simulator:
     def feed_base(self) -> str:
         return self.base_url
 
+    @property
+    def pikadev_base(self) -> str:
+        """Stands in for ``https://devapi.pika.art``."""
+        return self.base_url + pikadev.PREFIX
+
     def reset(self, *, jobs: bool = False) -> None:
         """Restore the starting faults and forget recorded requests (and jobs, if asked)."""
         self.faults = copy.deepcopy(self._initial_faults)
@@ -219,7 +241,9 @@ class Simulator:
     # ------------------------------------------------------------ routing
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[self._middleware], client_max_size=self.config.max_body_bytes
+        )
         add = app.router.add_route
         add("POST", "/web/generate", self._webbot_generate, name="webbot.generate")
         add("POST", "/web/lipSync", self._webbot_lipsync, name="webbot.lipsync")
@@ -231,6 +255,7 @@ class Simulator:
         add("POST", "/pika/generate", self._feed_generate, name="feed.generate")
         add("GET", "/pika/feed/{job_id}", self._feed_job, name="feed.job")
         app.router.add_get("/files/{job_id}/{name}", self._file, name="files")
+        self._pikadev.add_routes(app)
         add("GET", "/_sim/faults", self._control_faults_get, name="control.faults")
         add("POST", "/_sim/faults", self._control_faults_set, name="control.faults.set")
         add("GET", "/_sim/requests", self._control_requests, name="control.requests")
@@ -242,58 +267,80 @@ class Simulator:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         name = request.match_info.route.name or ""
         if name.startswith("control.") or request.path.startswith("/_sim/"):
-            return await self._guard(request, handler)
-        scope = _ROUTE_SCOPES.get(name, "other")
+            return await self._guard(request, handler, "control")
+        dialect = _dialect(name, request.path)
+        scope = _scope(name)
         record = await self._record(request, scope)
         if self.config.api_key is not None:
-            record.authorized = self._authorized(request)
+            record.authorized = self._authorized(request, dialect)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
         _DECISION.set(decision)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.status == 500 and not decision.after_handler:
-            return _error(500, "The server had an error (simulated)", "internal_error")
+            return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
         if decision.status == 429:
             retry = f"{decision.retry_after:g}" if decision.retry_after is not None else "1"
-            return _error(
-                429, "Too many requests (simulated)", "rate_limited", headers={"Retry-After": retry}
+            return _error(dialect, 429, "Too many requests (simulated)", "rate_limited",
+                          headers={"Retry-After": retry})  # fmt: skip
+        if record.authorized is False and name not in _PUBLIC_ROUTES:
+            message = _AUTH_HINTS.get(
+                dialect, "Missing or invalid API key (Authorization: Bearer <key>)"
             )
-        if scope != "files" and record.authorized is False:
-            message = "Missing or invalid API key (Authorization: Bearer <key>)"
-            return _error(401, message, "unauthorized")
-        response = await self._guard(request, handler)
+            return _error(dialect, 401, message, "unauthorized")
+        response = await self._guard(request, handler, dialect)
         if decision.status == 500:
-            return _error(500, "The server had an error (simulated)", "internal_error")
+            return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
         if decision.malformed and response.status < 300 and scope != "files":
             return web.Response(
                 status=200, text='{"job": {"id": "', content_type="application/json"
             )
         return response
 
-    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Run a handler, turning rejections and unknown ids into JSON answers."""
+    async def _guard(
+        self, request: web.Request, handler: Handler, dialect: str
+    ) -> web.StreamResponse:
+        """Run a handler, turning rejections and unknown ids into the dialect's JSON answers."""
         try:
             return await handler(request)
+        except UnprocessableError as error:
+            log.info("refused %s %s: %s", request.method, request.path, error)
+            return web.json_response({"detail": error.detail}, status=422)
+        except FormError as error:
+            log.info("unparseable form %s %s: %s", request.method, request.path, error)
+            return _error(dialect, 400, "There was an error parsing the body", "invalid_request")
         except RequestRejectedError as error:
             log.info("rejected %s %s: %s", request.method, request.path, error)
-            return _error(400, str(error), "invalid_request")
+            return _error(dialect, 400, str(error), "invalid_request")
         except FaultConfigError as error:
-            return _error(400, str(error), "invalid_request")
+            return _error(dialect, 400, str(error), "invalid_request")
         except NotFoundError as error:
-            return _error(404, str(error), "not_found")
+            return _error(dialect, 404, str(error), "not_found")
         except web.HTTPException as error:
             if error.status >= 400:
-                return _error(error.status, error.reason, "http_error")
+                return _error(dialect, error.status, error.reason, "http_error")
             raise
 
     async def _record(self, request: web.Request, scope: str) -> RecordedRequest:
         raw = await request.read() if request.can_read_body else b""
-        text = raw.decode("utf-8", errors="replace")
+        content_type = request.headers.get("Content-Type", "")
+        multipart = content_type.lower().startswith("multipart/")
+        # Multipart bodies carry uploads: the log keeps their description, not their bytes.
+        text = "" if multipart else raw.decode("utf-8", errors="replace")
         try:
             parsed = json.loads(text) if text.strip() else None
         except ValueError:
             parsed = None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        form = files = None
+        if is_form(content_type):
+            try:
+                body = parse_form(content_type, raw)
+            except FormError:
+                pass  # the handler answers it; the log shows no form
+            else:
+                form = body.form_record()
+                files = [part.describe() for part in body.files] if multipart else None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _SECRET_HEADERS}
         record = RecordedRequest(
             method=request.method,
             path=request.path,
@@ -303,6 +350,8 @@ class Simulator:
             text=text,
             time=time.time(),
             scope=scope,
+            form=form,
+            files=files,
         )
         self.requests.append(record)
         overflow = len(self.requests) - self.config.record_limit
@@ -310,11 +359,15 @@ class Simulator:
             del self.requests[:overflow]
         return record
 
-    def _authorized(self, request: web.Request) -> bool:
+    def _authorized(self, request: web.Request, dialect: str) -> bool:
+        """Check the dialect's way of sending the key: X-API-KEY or Bearer."""
         assert self.config.api_key is not None
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
+        if dialect == "pikadev":
+            token = request.headers.get("X-API-KEY", "")
+        else:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer":
+                return False
         return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
 
     @staticmethod
@@ -330,7 +383,8 @@ class Simulator:
         return body
 
     @staticmethod
-    def _show_progress() -> bool:
+    def show_progress() -> bool:
+        """Whether the status answer being made may show progress (``omit_progress`` fault)."""
         return not _DECISION.get().omit_progress
 
     # ------------------------------------------------------------ webbot
@@ -352,7 +406,7 @@ class Simulator:
     ) -> web.Response:
         body = await self._body(request)
         submission = check(body)
-        job = self._submit(submission, body)
+        job = self.submit_job(submission, body=body)
         answer = shapes.webbot_submitted(job, self.jobs.state(job), self.public_base_url)
         return web.json_response(answer)
 
@@ -361,7 +415,7 @@ class Simulator:
         submission = validation.webbot_upscale(body)
         assert submission.source_video is not None
         if self.jobs.upscale_of(submission.source_video) is None:
-            self._submit(submission, body)
+            self.submit_job(submission, body=body)
         answer = {"success": True, "video": submission.source_video, "message": _UPSCALE_MESSAGE}
         return web.json_response(answer)
 
@@ -373,7 +427,7 @@ class Simulator:
         return self._webbot_job_answer(request, job)
 
     async def _webbot_job(self, request: web.Request) -> web.Response:
-        job = self._job(request.match_info["job_id"], "webbot")
+        job = self.job_for(request.match_info["job_id"], "webbot")
         return self._webbot_job_answer(request, job)
 
     def _webbot_job_answer(self, request: web.Request, job: SimJob) -> web.Response:
@@ -381,7 +435,7 @@ class Simulator:
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(),
+            with_progress=self.show_progress(),
         )
         return web.json_response(answer)
 
@@ -389,16 +443,16 @@ class Simulator:
 
     async def _feed_generate(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        job = self._submit(validation.feed_generate(body), body)
+        job = self.submit_job(validation.feed_generate(body), body=body)
         return web.json_response({"id": job.id})
 
     async def _feed_job(self, request: web.Request) -> web.Response:
-        job = self._job(request.match_info["job_id"], "feed")
+        job = self.job_for(request.match_info["job_id"], "feed")
         answer = shapes.feed_job(
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(),
+            with_progress=self.show_progress(),
         )
         return web.json_response(answer)
 
@@ -456,9 +510,12 @@ class Simulator:
 
     # ------------------------------------------------------------ jobs
 
-    def _job(self, job_id: str, dialect: str) -> SimJob:
+    def job_for(self, job_id: str, dialect: str, *, what: str = "job") -> SimJob:
+        """Return the job ``job_id`` if ``dialect`` created it, else raise ``NotFoundError``."""
         job = self.jobs.get(job_id)
         if job is None or job.dialect != dialect:
+            if dialect == pikadev.DIALECT:
+                raise NotFoundError(f"{what.capitalize()} not found")
             raise NotFoundError(f"no job with id {job_id}")
         return job
 
@@ -474,8 +531,19 @@ class Simulator:
             return None
         return job
 
-    def _submit(self, submission: Submission, body: dict[str, Any]) -> SimJob:
-        """Create a job for a valid request and start rendering its result."""
+    def submit_job(
+        self,
+        submission: Submission,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        source_info: VideoInfo | None = None,
+    ) -> SimJob:
+        """Create a job for a valid request and start rendering its result.
+
+        ``body`` is a webbot/feed body, echoed back in ``job.params``; the other dialects give
+        ``params`` as they want it listed; ``source_info`` describes an uploaded source video.
+        """
         source = None
         if submission.source_video is not None:
             source = self.own_result(submission.source_video)
@@ -487,7 +555,8 @@ class Simulator:
                 assert source.result is not None
                 # Checked now when the video is ours; a foreign video is checked once fetched.
                 specs.check_speech_window(submission, source.result.info)
-        params = shapes.echo_params(body, submission.request_type)
+        if params is None:
+            params = shapes.echo_params(body or {}, submission.request_type)
         if submission.operation == "upscale" and source is not None:
             # An upscale reports the original's prompt, seed and options, as Pika's does.
             submission = replace(submission, prompt=source.prompt, seed=source.seed)
@@ -506,6 +575,7 @@ class Simulator:
             delayed=delayed,
             fail_message=self.faults.fail_jobs.message if fails else None,
             source_job=source,
+            source_info=source_info,
         )
         self.jobs.add(job)
         log.info("job %s: %s %s accepted (%s)", job.id, job.dialect, submission.operation,
@@ -514,7 +584,7 @@ class Simulator:
             task = asyncio.create_task(self._make_result(job), name=f"pika-simulator-{job.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        self._wake_notifier()
+        self.wake_notifier()
         return job
 
     async def _make_result(self, job: SimJob) -> None:
@@ -522,14 +592,42 @@ class Simulator:
         try:
             await self._results.make(job)
         finally:
-            self._wake_notifier()
+            self.wake_notifier()
 
-    def _wake_notifier(self) -> None:
+    def wake_notifier(self) -> None:
+        """Have webhooks looked at now (a job was added or rendered)."""
         if self._notifier is not None:
             self._notifier.wake()
 
 
+def _dialect(route_name: str, path: str) -> str:
+    """Return whose route this is: webbot, feed, pikadev, or ``files``/``other``."""
+    prefix = route_name.split(".", 1)[0]
+    if prefix in ("webbot", "feed", pikadev.DIALECT, "files"):
+        return prefix
+    # Unknown paths under a dialect's mount answer in that dialect's shape.
+    if path.startswith(pikadev.PREFIX + "/"):
+        return pikadev.DIALECT
+    return "other"
+
+
+def _scope(route_name: str) -> str:
+    if route_name in _ROUTE_SCOPES:
+        return _ROUTE_SCOPES[route_name]
+    if route_name.startswith("pikadev."):
+        return pikadev.scope(route_name)
+    return "other"
+
+
 def _error(
-    status: int, message: str, error: str, *, headers: dict[str, str] | None = None
+    dialect: str,
+    status: int,
+    message: str,
+    error: str,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> web.Response:
+    """Answer an error in the dialect's shape: FastAPI's ``detail`` or ``{message, error}``."""
+    if dialect == pikadev.DIALECT:
+        return web.json_response({"detail": message}, status=status, headers=headers)
     return web.json_response(shapes.error_body(message, error), status=status, headers=headers)

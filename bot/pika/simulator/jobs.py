@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.pika.simulator.validation import Submission
-from bot.pika.simulator.video import RenderResult
+from bot.pika.simulator.video import RenderResult, VideoInfo
 
 DELAYED_SHARE = 0.1
 """Share of the job's time a ``delayed`` job spends delayed before it is queued."""
@@ -52,6 +52,8 @@ class SimJob:
     result: RenderResult | None = None
     render_error: str | None = None
     webhook_sent: bool = False
+    source_info: VideoInfo | None = None
+    """Shape of an uploaded source video (pikadev), probed at submission."""
 
     @property
     def dialect(self) -> str:

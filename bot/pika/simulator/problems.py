@@ -87,3 +87,7 @@ def choice_list(choices: Sequence[object]) -> str:
 def body_error(loc: Loc, msg: str, type_: str) -> UnprocessableError:
     """Return a single-problem refusal (for bodies that cannot be read at all)."""
     return UnprocessableError([{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class NotFoundError(Exception):
+    """The job or file asked for does not exist; answered with 404 in the dialect's shape."""
