@@ -1,19 +1,22 @@
-"""The pieces under the new dialects: media sniffing, form parsing, signing, HD renders."""
+"""The pieces under the new dialects: media sniffing, form parsing, signing, lanes, HD renders."""
 
 from __future__ import annotations
 
 import struct
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.pika.simulator import media
+from bot.pika.simulator.jobs import JobTable, SimJob
 from bot.pika.simulator.multipart import FormError, parse_form
 from bot.pika.simulator.signing import WebhookSigner, signed_message, verify
 from bot.pika.simulator.specs import hd_dimensions
+from bot.pika.simulator.validation import Submission
 from bot.pika.simulator.video import RenderSpec, render
-from tests.pika.test_simulator_hd_support import image, mp4
+from tests.pika.test_simulator_hd_support import FakeClock, image, mp4
 from tests.pika.test_simulator_support import decode
 
 
@@ -88,6 +91,45 @@ def test_signatures_verify_only_for_the_signed_bytes_key_and_time() -> None:
     # The signed message is the reference's four lines.
     digest = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256(b"x")
     assert signed_message("r1", "u", "5", b"x") == f"r1\nu\n5\n{digest}".encode()
+
+
+def lane_job(job_id: str, created: float, run: float = 4.0) -> SimJob:
+    submission = Submission(dialect="fal", request_type="t", operation="generate")
+    return SimJob(
+        id=job_id,
+        submission=submission,
+        params={},
+        created_at=created,
+        created_wall=datetime.now(UTC),
+        run_seconds=run,
+        seed=1,
+        lane="fal",
+        fail_message="no render needed",  # lets the schedule ignore renders
+    )
+
+
+def test_a_lane_serves_first_come_first_served_within_its_slots() -> None:
+    clock = FakeClock()
+    table = JobTable(clock, lanes={"fal": 1})
+    jobs = [lane_job(f"j{index}", 1000.0 + index) for index in range(3)]
+    for job in jobs:
+        table.add(job)
+    # Picked up after 1 s, then 3 s of work each, one at a time.
+    assert [(table.slot(job).start, table.slot(job).end) for job in jobs] == [
+        (1001.0, 1004.0),
+        (1004.0, 1007.0),
+        (1007.0, 1010.0),
+    ]
+    clock.now = 1005.0
+    assert [table.state(job).phase for job in jobs] == ["failed", "started", "queued"]
+    assert table.queue_position(jobs[2]) == 0
+    jobs[1].cancelled_at = 1005.5  # a running job stops where it is; the next moves up
+    assert table.slot(jobs[2]).start == 1005.5
+    assert table.finish_time(jobs[2]) == 1008.5
+    unlimited = JobTable(clock, lanes={"fal": 0})
+    for job in jobs:
+        unlimited.add(job)
+    assert unlimited.slot(jobs[2]).start == 1003.0
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """The simulator server: routing, auth, faults, the request log, result files, jobs, control.
 
-The webbot and feed routes are here; the pikadev dialect has its own modules
-(``pikadev.py``, ``pikadev_checks.py``) that register routes on the same application and
-create jobs through ``Simulator.submit_job``.
+The webbot and feed routes are here; the pikadev and fal dialects have their own modules
+(``pikadev.py``, ``fal.py``) that register their routes on the same application and create
+jobs through ``Simulator.submit_job``.
 """
 
 from __future__ import annotations
@@ -30,16 +30,17 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.pika.simulator import pikadev, shapes, specs, validation
+from bot.pika.simulator import fal, pikadev, shapes, specs, validation
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
 from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
 from bot.pika.simulator.multipart import FormError, is_form, parse_form
 from bot.pika.simulator.problems import NotFoundError, UnprocessableError
 from bot.pika.simulator.results import ResultMaker
+from bot.pika.simulator.signing import WebhookSigner
 from bot.pika.simulator.validation import RequestRejectedError, Submission
 from bot.pika.simulator.video import VideoInfo
-from bot.pika.simulator.webhooks import WebhookDelivery, WebhookNotifier
+from bot.pika.simulator.webhooks import Push, WebhookDelivery, WebhookNotifier
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,13 @@ _ROUTE_SCOPES = {
     "feed.job": "poll",
     "files": "files",
 }
-_PUBLIC_ROUTES = frozenset({"files"})
-"""Routes that need no key (result files are public, like a CDN's)."""
+_PUBLIC_ROUTES = frozenset({"files", *fal.PUBLIC_ROUTES})
+"""Routes that need no key (result files are public, like a CDN's; so are fal's keys)."""
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
 """Headers kept out of the request log: they carry keys."""
 _AUTH_HINTS = {
     "pikadev": "Missing or invalid API key (X-API-KEY: <key>)",
+    "fal": "Missing or invalid credentials (Authorization: Key <key>)",
 }
 _OWN_FILE = re.compile(r"/files/(?P<job>[^/]+)/(?P<name>[^/]+)$")
 _UPSCALE_MESSAGE = (
@@ -105,7 +107,7 @@ class RecordedRequest:
 
 
 class Simulator:
-    """A real HTTP server that behaves like the webbot, feed and pikadev Pika services."""
+    """A real HTTP server that behaves like the webbot, feed, pikadev and fal Pika services."""
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
@@ -116,7 +118,7 @@ class Simulator:
         self.faults: FaultConfig = copy.deepcopy(self._initial_faults)
         self.requests: list[RecordedRequest] = []
         self.webhooks: list[WebhookDelivery] = []
-        self.jobs = JobTable(self.config.clock)
+        self.jobs = JobTable(self.config.clock, lanes={fal.LANE: self.config.fal_concurrency})
         self._rng = random.Random(self.config.seed)
         self._clock = self.config.clock
         self._runner: web.AppRunner | None = None
@@ -128,6 +130,7 @@ class Simulator:
         self._notifier: WebhookNotifier | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._pikadev = pikadev.PikaDevApi(self)
+        self._fal = fal.FalQueue(self)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -163,13 +166,14 @@ class Simulator:
             self.jobs,
             self._clock,
             self._session,
-            lambda job: shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url),
+            self._webhook_push,
             self.webhooks,
             timeout=self.config.webhook_timeout,
         )
         self._notifier.start()
-        log.info("Pika simulator serving at %s (webbot %s, feed %s, pikadev %s)", self._base_url,
-                 self.webbot_base, self.feed_base, self.pikadev_base)  # fmt: skip
+        log.info("Pika simulator serving at %s (webbot %s, feed %s, pikadev %s, fal %s)",
+                 self._base_url, self.webbot_base, self.feed_base, self.pikadev_base,
+                 self.fal_base)  # fmt: skip
 
     async def stop(self) -> None:
         """Stop serving, finish or abandon background work, and remove temporary files."""
@@ -230,6 +234,21 @@ class Simulator:
         """Stands in for ``https://devapi.pika.art``."""
         return self.base_url + pikadev.PREFIX
 
+    @property
+    def fal_base(self) -> str:
+        """Stands in for ``https://queue.fal.run``."""
+        return self.base_url + fal.PREFIX
+
+    @property
+    def fal_jwks_url(self) -> str:
+        """The JWKS with the key fal webhooks are signed with (fal's is on rest.alpha.fal.ai)."""
+        return self.fal_base + "/.well-known/jwks.json"
+
+    @property
+    def fal_signer(self) -> WebhookSigner:
+        """The key pair fal webhooks are signed with (kept across restarts of this instance)."""
+        return self._fal.signer
+
     def reset(self, *, jobs: bool = False) -> None:
         """Restore the starting faults and forget recorded requests (and jobs, if asked)."""
         self.faults = copy.deepcopy(self._initial_faults)
@@ -256,6 +275,7 @@ class Simulator:
         add("GET", "/pika/feed/{job_id}", self._feed_job, name="feed.job")
         app.router.add_get("/files/{job_id}/{name}", self._file, name="files")
         self._pikadev.add_routes(app)
+        self._fal.add_routes(app)
         add("GET", "/_sim/faults", self._control_faults_get, name="control.faults")
         add("POST", "/_sim/faults", self._control_faults_set, name="control.faults.set")
         add("GET", "/_sim/requests", self._control_requests, name="control.requests")
@@ -360,13 +380,13 @@ class Simulator:
         return record
 
     def _authorized(self, request: web.Request, dialect: str) -> bool:
-        """Check the dialect's way of sending the key: X-API-KEY or Bearer."""
+        """Check the dialect's way of sending the key: X-API-KEY, ``Key <key>`` or Bearer."""
         assert self.config.api_key is not None
         if dialect == "pikadev":
             token = request.headers.get("X-API-KEY", "")
         else:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer":
+            if scheme.lower() != ("key" if dialect == "fal" else "bearer"):
                 return False
         return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
 
@@ -497,6 +517,8 @@ class Simulator:
                 "progress": state.progress,
                 "prompt": job.prompt,
                 "error": job.error,
+                "lane": job.lane,
+                "cancelled": job.cancelled_at is not None,
             })  # fmt: skip
         return web.json_response(listing)
 
@@ -514,7 +536,7 @@ class Simulator:
         """Return the job ``job_id`` if ``dialect`` created it, else raise ``NotFoundError``."""
         job = self.jobs.get(job_id)
         if job is None or job.dialect != dialect:
-            if dialect == pikadev.DIALECT:
+            if dialect in (pikadev.DIALECT, fal.DIALECT):
                 raise NotFoundError(f"{what.capitalize()} not found")
             raise NotFoundError(f"no job with id {job_id}")
         return job
@@ -537,12 +559,14 @@ class Simulator:
         *,
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        lane: str | None = None,
         source_info: VideoInfo | None = None,
     ) -> SimJob:
         """Create a job for a valid request and start rendering its result.
 
         ``body`` is a webbot/feed body, echoed back in ``job.params``; the other dialects give
-        ``params`` as they want it listed; ``source_info`` describes an uploaded source video.
+        ``params`` as they want it listed. ``lane`` queues the job behind that lane's slots;
+        ``source_info`` describes an uploaded source video.
         """
         source = None
         if submission.source_video is not None:
@@ -574,7 +598,9 @@ class Simulator:
             seed=submission.seed if submission.seed is not None else seed_for(job_id),
             delayed=delayed,
             fail_message=self.faults.fail_jobs.message if fails else None,
+            fail_type=self.faults.fail_jobs.error_type if fails else None,
             source_job=source,
+            lane=lane,
             source_info=source_info,
         )
         self.jobs.add(job)
@@ -595,19 +621,26 @@ class Simulator:
             self.wake_notifier()
 
     def wake_notifier(self) -> None:
-        """Have webhooks looked at now (a job was added or rendered)."""
+        """Have webhooks looked at now (a job was added, cancelled or rendered)."""
         if self._notifier is not None:
             self._notifier.wake()
 
+    def _webhook_push(self, job: SimJob) -> Push:
+        if job.dialect == fal.DIALECT:
+            return self._fal.webhook_push(job)
+        return Push.of(shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url))
+
 
 def _dialect(route_name: str, path: str) -> str:
-    """Return whose route this is: webbot, feed, pikadev, or ``files``/``other``."""
+    """Return whose route this is: webbot, feed, pikadev, fal, or ``files``/``other``."""
     prefix = route_name.split(".", 1)[0]
-    if prefix in ("webbot", "feed", pikadev.DIALECT, "files"):
+    if prefix in ("webbot", "feed", pikadev.DIALECT, fal.DIALECT, "files"):
         return prefix
     # Unknown paths under a dialect's mount answer in that dialect's shape.
     if path.startswith(pikadev.PREFIX + "/"):
         return pikadev.DIALECT
+    if path.startswith(fal.PREFIX + "/"):
+        return fal.DIALECT
     return "other"
 
 
@@ -616,6 +649,8 @@ def _scope(route_name: str) -> str:
         return _ROUTE_SCOPES[route_name]
     if route_name.startswith("pikadev."):
         return pikadev.scope(route_name)
+    if route_name.startswith("fal."):
+        return fal.scope(route_name)
     return "other"
 
 
@@ -630,4 +665,9 @@ def _error(
     """Answer an error in the dialect's shape: FastAPI's ``detail`` or ``{message, error}``."""
     if dialect == pikadev.DIALECT:
         return web.json_response({"detail": message}, status=status, headers=headers)
+    if dialect == fal.DIALECT:
+        # fal's infrastructure errors: a detail, a category, and the category as a header.
+        headers = {**(headers or {}), "X-Fal-Error-Type": error}
+        body = {"detail": message, "error_type": error}
+        return web.json_response(body, status=status, headers=headers)
     return web.json_response(shapes.error_body(message, error), status=status, headers=headers)

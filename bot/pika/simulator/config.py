@@ -17,8 +17,8 @@ class SimulatorConfig:
     job_seconds: float = 4.0
     """Time from submission to ``finished`` (the render must also be done)."""
     api_key: str | None = None
-    """When set, API routes need it: ``Authorization: Bearer <api_key>`` (webbot, feed) or
-    ``X-API-KEY: <api_key>`` (pikadev)."""
+    """When set, API routes need it: ``Authorization: Bearer <api_key>`` (webbot, feed),
+    ``X-API-KEY: <api_key>`` (pikadev) or ``Authorization: Key <api_key>`` (fal)."""
     large_video: bool = False
     """Make results about 15 MB (noisy frames), to exercise Discord's upload limit."""
     fail_rate: float = 0.0
@@ -36,7 +36,11 @@ class SimulatorConfig:
     delayed_after: int = 2
     """A job submitted while this many are in flight starts as ``delayed``."""
     hd_fps: float = 8.0
-    """Frame rate of pikadev results: low, so a 1080p x 10 s render takes ~1 s."""
+    """Frame rate of pikadev and fal results: low, so a 1080p x 10 s render takes ~1 s."""
+    fal_concurrency: int = 2
+    """fal requests run at most this many at a time; the rest wait IN_QUEUE (0: no limit)."""
+    fal_honours_cancel: bool = True
+    """Whether a running fal request stops when cancelled (the model app decides, on fal)."""
     faults: FaultConfig = field(default_factory=FaultConfig)
     """Faults active from the start (``reset`` returns to these)."""
     webhook_timeout: float = 5.0

@@ -1,8 +1,10 @@
 """Fault injection: which answers go wrong, and how, scoped by route.
 
 A rule fires for the next ``count`` matching requests first, then for a share ``rate`` of them.
-Scopes: ``submit`` (every POST that starts work), ``poll`` (job status reads), ``files``
-(result downloads) and ``any`` (submit and poll; downloads only fail when ``files`` is named).
+Scopes: ``submit`` (every POST that starts work), ``poll`` (job status reads, fal's result
+and cancel calls included), ``files`` (result downloads) and ``any`` (submit and poll;
+downloads only fail when ``files`` is named). ``fail_jobs`` is not about requests: it decides
+at submission.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, ClassVar, Self
 
 SCOPES = ("submit", "poll", "files")
 DEFAULT_FAIL_MESSAGE = "The video could not be generated (simulated failure)"
+DEFAULT_FAIL_TYPE = "no_media_generated"
 
 
 class FaultConfigError(ValueError):
@@ -93,12 +96,17 @@ class OmitProgressRule(FaultRule):
 
 @dataclass
 class JobFailureRule:
-    """Make jobs end in failure: the next ``count``, a share ``rate``, or those with ``marker``."""
+    """Make jobs end in failure: the next ``count``, a share ``rate``, or those with ``marker``.
+
+    ``error_type`` is what fal reports for the failure (its ``error_type`` and the ``type`` of
+    the 422 detail); the other dialects only show ``message``.
+    """
 
     rate: float = 0.0
     count: int = 0
     marker: str = "[fail]"
     message: str = DEFAULT_FAIL_MESSAGE
+    error_type: str = DEFAULT_FAIL_TYPE
 
     def fire(self, prompt: str, rng: random.Random) -> bool:
         """Decide whether a new job with this prompt fails, consuming a counted failure."""

@@ -47,6 +47,8 @@ class ResultMaker:
         except Exception:
             log.exception("job %s: render failed", job.id)
             job.render_error = RENDER_FAILED
+        # A late render holds a queue slot until now (see JobTable's lanes).
+        job.rendered_at = self._config.clock()
 
     async def close(self) -> None:
         """Stop renders at their next frame and wait for their threads to return."""
