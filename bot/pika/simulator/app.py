@@ -8,6 +8,7 @@ jobs through ``Simulator.submit_job``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hmac
 import json
@@ -129,6 +130,8 @@ class Simulator:
         self._results: ResultMaker | None = None
         self._notifier: WebhookNotifier | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        """Set while stopping: ends the ``slow`` fault's waits, so a stop is never held up."""
         self._pikadev = pikadev.PikaDevApi(self)
         self._fal = fal.FalQueue(self)
 
@@ -156,6 +159,7 @@ class Simulator:
             await self._session.close()
             raise
         self._runner = runner
+        self._stopping = asyncio.Event()  # made here: an Event belongs to one event loop
         bound_port = runner.addresses[0][1]
         reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         if ":" in reachable:
@@ -169,6 +173,7 @@ class Simulator:
             self._webhook_push,
             self.webhooks,
             timeout=self.config.webhook_timeout,
+            drop=lambda: self.faults.drop_webhooks.fire(self._rng),
         )
         self._notifier.start()
         log.info("Pika simulator serving at %s (webbot %s, feed %s, pikadev %s, fal %s)",
@@ -179,6 +184,7 @@ class Simulator:
         """Stop serving, finish or abandon background work, and remove temporary files."""
         if self._runner is None:
             return
+        self._stopping.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -295,8 +301,8 @@ class Simulator:
             record.authorized = self._authorized(request, dialect)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
         _DECISION.set(decision)
-        if decision.delay:
-            await asyncio.sleep(decision.delay)
+        if decision.delay and not decision.delay_after_handler:
+            await self._pause(decision.delay)
         if decision.status == 500 and not decision.after_handler:
             return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
         if decision.status == 429:
@@ -309,6 +315,9 @@ class Simulator:
             )
             return _error(dialect, 401, message, "unauthorized")
         response = await self._guard(request, handler, dialect)
+        if decision.delay and decision.delay_after_handler:
+            # The request has taken effect; only its answer is late.
+            await self._pause(decision.delay)
         if decision.status == 500:
             return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
         if decision.malformed and response.status < 300 and scope != "files":
@@ -316,6 +325,11 @@ class Simulator:
                 status=200, text='{"job": {"id": "', content_type="application/json"
             )
         return response
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the simulator stops meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _guard(
         self, request: web.Request, handler: Handler, dialect: str

@@ -2,7 +2,8 @@
 
 Webbot jobs with ``webhookOverride`` and fal requests with ``fal_webhook`` have one; what is
 sent (body and headers, fal's signature included) is the dialect's business, handed in as
-``build``.
+``build``. A push can be dropped by the ``drop_webhooks`` fault: it is then recorded but
+never sent.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class WebhookDelivery:
     status: int | None = None
     error: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    dropped: bool = False
+    """The ``drop_webhooks`` fault kept this push from being sent."""
     headers: dict[str, str] = field(default_factory=dict)
     """The extra headers sent (fal's signature headers)."""
     body: bytes = b""
@@ -68,6 +71,7 @@ class WebhookNotifier:
         deliveries: list[WebhookDelivery],
         *,
         timeout: float,
+        drop: Callable[[], bool] = lambda: False,
     ) -> None:
         self._jobs = jobs
         self._clock = clock
@@ -75,6 +79,7 @@ class WebhookNotifier:
         self._build = build
         self._deliveries = deliveries
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._drop = drop
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
@@ -123,6 +128,10 @@ class WebhookNotifier:
             job.id, url, payload=push.payload, headers=push.headers, body=push.body
         )
         self._deliveries.append(delivery)
+        if self._drop():
+            delivery.dropped = True
+            log.info("job %s: webhook to %s dropped (simulated)", job.id, url)
+            return
         task = asyncio.create_task(self._push(job, delivery), name=f"pika-webhook-{job.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
