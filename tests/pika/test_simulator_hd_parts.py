@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import socket
 import struct
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.pika.simulator import media
@@ -16,8 +21,10 @@ from bot.pika.simulator.signing import WebhookSigner, signed_message, verify
 from bot.pika.simulator.specs import hd_dimensions
 from bot.pika.simulator.validation import Submission
 from bot.pika.simulator.video import RenderSpec, render
-from tests.pika.test_simulator_hd_support import FakeClock, image, mp4
-from tests.pika.test_simulator_support import decode
+from tests.pika.test_simulator_hd_support import DEV_AUTH, FAL_AUTH, FakeClock, image, mp4
+from tests.pika.test_simulator_support import KEY, decode
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_image_kinds_and_sizes_come_from_the_bytes() -> None:
@@ -165,3 +172,52 @@ def test_large_hd_results_keep_their_size_and_pass_ten_mebibytes(tmp_path: Path)
     assert result.size > 10 * 1024 * 1024
     decoded = decode(result.video.read_bytes())
     assert (decoded.width, decoded.height, decoded.frames) == (1280, 720, 40)
+
+
+async def test_cli_prints_the_new_bases_and_serves_them() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.pika.simulator",
+        "--port",
+        str(port),
+        "--api-key",
+        KEY,
+        "--job-seconds",
+        "0.1",
+        "--fal-concurrency",
+        "1",
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [
+            (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+            for _ in range(7)
+        ]
+        base = f"http://127.0.0.1:{port}"
+        assert f"pikadev base: {base}/pikadev " in banner[3]
+        assert f"fal base:     {base}/fal " in banner[4]
+        assert f"fal JWKS:     {base}/fal/.well-known/jwks.json" in banner[5]
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{base}/pikadev/generate/turbo/t2v", data={"promptText": "cli"}, headers=DEV_AUTH
+            ) as response:
+                assert response.status == 200
+            async with session.post(
+                f"{base}/fal/fal-ai/pika/v2.2/text-to-video",
+                json={"prompt": "cli"},
+                headers=FAL_AUTH,
+            ) as response:
+                assert (await response.json())["status"] == "IN_QUEUE"
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
