@@ -136,6 +136,12 @@ def _case(path: str, data: Any, size: tuple[int, int], seconds: float) -> Any:
             (1280, 720),
             5,
         ),
+        _case(  # a panorama is held to the widest ratio the API knows, 2.5
+            "/generate/2.2/i2v",
+            form({"resolution": "720p"}, image=png_upload(2000, 200)),
+            (1800, 720),
+            5,
+        ),
     ],
 )
 async def test_every_generate_route_makes_a_video_of_the_asked_size_and_length(

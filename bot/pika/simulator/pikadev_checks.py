@@ -211,9 +211,16 @@ class _Reader:
 
 
 def _image_ratio(part: FilePart | None) -> float | None:
-    """Return the aspect ratio of an uploaded image, None when its header gives no size."""
+    """Return the aspect ratio of an uploaded image, None when its header gives no size.
+
+    Kept within the ratios the API accepts (0.4..2.5), as a result can be no wider or taller
+    than those; a panorama would otherwise make a needlessly huge frame.
+    """
     size = media.image_size(part.data) if part is not None else None
-    return size[0] / size[1] if size else None
+    if not size:
+        return None
+    low, high = RATIO_RANGE
+    return min(high, max(low, size[0] / size[1]))
 
 
 def t2v(form: FormBody) -> Checked:
