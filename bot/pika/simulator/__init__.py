@@ -87,9 +87,10 @@ content_type, size; never the bytes)), ``GET /_sim/jobs``, ``POST /_sim/reset`` 
 faults back, requests and webhook deliveries forgotten; ``{"jobs": true}`` also forgets jobs).
 """
 
-from bot.pika.simulator.app import RecordedRequest, Simulator
+from bot.pika.simulator.app import Simulator
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import FaultConfig
+from bot.pika.simulator.records import RecordedRequest
 from bot.pika.simulator.webhooks import WebhookDelivery
 
 __all__ = ["FaultConfig", "RecordedRequest", "Simulator", "SimulatorConfig", "WebhookDelivery"]

@@ -1,8 +1,9 @@
-"""The simulator server: routing, auth, faults, the request log, result files, jobs, control.
+"""The simulator server: lifecycle, the fault middleware, result files, jobs and control.
 
 The webbot and feed routes are here; the pikadev and fal dialects have their own modules
 (``pikadev.py``, ``fal.py``) that register their routes on the same application and create
-jobs through ``Simulator.submit_job``.
+jobs through ``Simulator.submit_job``. ``routing.py`` says what each route is (dialect, fault
+scope, key, error shape) and ``records.py`` keeps the request log.
 """
 
 from __future__ import annotations
@@ -10,18 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import hmac
 import json
 import logging
 import random
 import re
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -31,12 +30,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.pika.simulator import fal, pikadev, shapes, specs, validation
+from bot.pika.simulator import fal, pikadev, routing, shapes, specs, validation
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
 from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
-from bot.pika.simulator.multipart import FormError, is_form, parse_form
+from bot.pika.simulator.multipart import FormError
 from bot.pika.simulator.problems import NotFoundError, UnprocessableError
+from bot.pika.simulator.records import RecordedRequest, record_of
 from bot.pika.simulator.results import ResultMaker
 from bot.pika.simulator.signing import WebhookSigner
 from bot.pika.simulator.validation import RequestRejectedError, Submission
@@ -47,26 +47,6 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_ROUTE_SCOPES = {
-    "webbot.generate": "submit",
-    "webbot.lipsync": "submit",
-    "webbot.adjust": "submit",
-    "webbot.extend": "submit",
-    "webbot.upscale": "submit",
-    "webbot.job": "poll",
-    "webbot.upscaled": "poll",
-    "feed.generate": "submit",
-    "feed.job": "poll",
-    "files": "files",
-}
-_PUBLIC_ROUTES = frozenset({"files", *fal.PUBLIC_ROUTES})
-"""Routes that need no key (result files are public, like a CDN's; so are fal's keys)."""
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
-"""Headers kept out of the request log: they carry keys."""
-_AUTH_HINTS = {
-    "pikadev": "Missing or invalid API key (X-API-KEY: <key>)",
-    "fal": "Missing or invalid credentials (Authorization: Key <key>)",
-}
 _OWN_FILE = re.compile(r"/files/(?P<job>[^/]+)/(?P<name>[^/]+)$")
 _UPSCALE_MESSAGE = (
     "Upscale job was started, please use the video url with the POST /web/jobs/upscaled"
@@ -77,34 +57,6 @@ _UPSCALE_MESSAGE = (
 _NO_FAULTS = Decision()
 _DECISION: ContextVar[Decision] = ContextVar("pika_simulator_decision", default=_NO_FAULTS)
 """The faults decided for the request being handled (the middleware and handler share a task)."""
-
-
-@dataclass
-class RecordedRequest:
-    """One request the simulator received (control routes are not recorded)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    """All headers except ``Authorization``."""
-    json: Any
-    """The body parsed as JSON, or None when it was empty or not JSON."""
-    text: str
-    """The body as text; empty for multipart bodies (see ``form`` and ``files``)."""
-    time: float
-    """Wall-clock time (``time.time()``) of arrival."""
-    scope: str
-    """``submit``, ``poll``, ``files`` or ``other``."""
-    authorized: bool | None = None
-    """Whether a configured key matched; None when no key is configured."""
-    form: dict[str, str | list[str]] | None = None
-    """Text fields of a form body (a list when a name repeats); None for other bodies."""
-    files: list[dict[str, Any]] | None = None
-    """File parts of a multipart body: name, filename, content_type and size, no bytes."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Simulator:
@@ -294,32 +246,33 @@ class Simulator:
         name = request.match_info.route.name or ""
         if name.startswith("control.") or request.path.startswith("/_sim/"):
             return await self._guard(request, handler, "control")
-        dialect = _dialect(name, request.path)
-        scope = _scope(name)
+        dialect = routing.dialect_of(name, request.path)
+        scope = routing.scope_of(name)
         record = await self._record(request, scope)
         if self.config.api_key is not None:
-            record.authorized = self._authorized(request, dialect)
+            record.authorized = routing.authorized(request, dialect, self.config.api_key)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
         _DECISION.set(decision)
         if decision.delay and not decision.delay_after_handler:
             await self._pause(decision.delay)
         if decision.status == 500 and not decision.after_handler:
-            return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
+            return routing.error(
+                dialect, 500, "The server had an error (simulated)", "internal_error"
+            )
         if decision.status == 429:
             retry = f"{decision.retry_after:g}" if decision.retry_after is not None else "1"
-            return _error(dialect, 429, "Too many requests (simulated)", "rate_limited",
+            return routing.error(dialect, 429, "Too many requests (simulated)", "rate_limited",
                           headers={"Retry-After": retry})  # fmt: skip
-        if record.authorized is False and name not in _PUBLIC_ROUTES:
-            message = _AUTH_HINTS.get(
-                dialect, "Missing or invalid API key (Authorization: Bearer <key>)"
-            )
-            return _error(dialect, 401, message, "unauthorized")
+        if record.authorized is False and name not in routing.PUBLIC_ROUTES:
+            return routing.unauthorized(dialect)
         response = await self._guard(request, handler, dialect)
         if decision.delay and decision.delay_after_handler:
             # The request has taken effect; only its answer is late.
             await self._pause(decision.delay)
         if decision.status == 500:
-            return _error(dialect, 500, "The server had an error (simulated)", "internal_error")
+            return routing.error(
+                dialect, 500, "The server had an error (simulated)", "internal_error"
+            )
         if decision.malformed and response.status < 300 and scope != "files":
             return web.Response(
                 status=200, text='{"job": {"id": "', content_type="application/json"
@@ -342,67 +295,28 @@ class Simulator:
             return web.json_response({"detail": error.detail}, status=422)
         except FormError as error:
             log.info("unparseable form %s %s: %s", request.method, request.path, error)
-            return _error(dialect, 400, "There was an error parsing the body", "invalid_request")
+            return routing.error(
+                dialect, 400, "There was an error parsing the body", "invalid_request"
+            )
         except RequestRejectedError as error:
             log.info("rejected %s %s: %s", request.method, request.path, error)
-            return _error(dialect, 400, str(error), "invalid_request")
+            return routing.error(dialect, 400, str(error), "invalid_request")
         except FaultConfigError as error:
-            return _error(dialect, 400, str(error), "invalid_request")
+            return routing.error(dialect, 400, str(error), "invalid_request")
         except NotFoundError as error:
-            return _error(dialect, 404, str(error), "not_found")
+            return routing.error(dialect, 404, str(error), "not_found")
         except web.HTTPException as error:
             if error.status >= 400:
-                return _error(dialect, error.status, error.reason, "http_error")
+                return routing.error(dialect, error.status, error.reason, "http_error")
             raise
 
     async def _record(self, request: web.Request, scope: str) -> RecordedRequest:
-        raw = await request.read() if request.can_read_body else b""
-        content_type = request.headers.get("Content-Type", "")
-        multipart = content_type.lower().startswith("multipart/")
-        # Multipart bodies carry uploads: the log keeps their description, not their bytes.
-        text = "" if multipart else raw.decode("utf-8", errors="replace")
-        try:
-            parsed = json.loads(text) if text.strip() else None
-        except ValueError:
-            parsed = None
-        form = files = None
-        if is_form(content_type):
-            try:
-                body = parse_form(content_type, raw)
-            except FormError:
-                pass  # the handler answers it; the log shows no form
-            else:
-                form = body.form_record()
-                files = [part.describe() for part in body.files] if multipart else None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _SECRET_HEADERS}
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=headers,
-            json=parsed,
-            text=text,
-            time=time.time(),
-            scope=scope,
-            form=form,
-            files=files,
-        )
+        record = await record_of(request, scope)
         self.requests.append(record)
         overflow = len(self.requests) - self.config.record_limit
         if overflow > 0:
             del self.requests[:overflow]
         return record
-
-    def _authorized(self, request: web.Request, dialect: str) -> bool:
-        """Check the dialect's way of sending the key: X-API-KEY, ``Key <key>`` or Bearer."""
-        assert self.config.api_key is not None
-        if dialect == "pikadev":
-            token = request.headers.get("X-API-KEY", "")
-        else:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != ("key" if dialect == "fal" else "bearer"):
-                return False
-        return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
@@ -643,45 +557,3 @@ class Simulator:
         if job.dialect == fal.DIALECT:
             return self._fal.webhook_push(job)
         return Push.of(shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url))
-
-
-def _dialect(route_name: str, path: str) -> str:
-    """Return whose route this is: webbot, feed, pikadev, fal, or ``files``/``other``."""
-    prefix = route_name.split(".", 1)[0]
-    if prefix in ("webbot", "feed", pikadev.DIALECT, fal.DIALECT, "files"):
-        return prefix
-    # Unknown paths under a dialect's mount answer in that dialect's shape.
-    if path.startswith(pikadev.PREFIX + "/"):
-        return pikadev.DIALECT
-    if path.startswith(fal.PREFIX + "/"):
-        return fal.DIALECT
-    return "other"
-
-
-def _scope(route_name: str) -> str:
-    if route_name in _ROUTE_SCOPES:
-        return _ROUTE_SCOPES[route_name]
-    if route_name.startswith("pikadev."):
-        return pikadev.scope(route_name)
-    if route_name.startswith("fal."):
-        return fal.scope(route_name)
-    return "other"
-
-
-def _error(
-    dialect: str,
-    status: int,
-    message: str,
-    error: str,
-    *,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    """Answer an error in the dialect's shape: FastAPI's ``detail`` or ``{message, error}``."""
-    if dialect == pikadev.DIALECT:
-        return web.json_response({"detail": message}, status=status, headers=headers)
-    if dialect == fal.DIALECT:
-        # fal's infrastructure errors: a detail, a category, and the category as a header.
-        headers = {**(headers or {}), "X-Fal-Error-Type": error}
-        body = {"detail": message, "error_type": error}
-        return web.json_response(body, status=status, headers=headers)
-    return web.json_response(shapes.error_body(message, error), status=status, headers=headers)
