@@ -21,14 +21,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(
         prog="python -m bot.pika.simulator",
-        description="A local Pika service speaking the webbot (/web) and feed (/pika) dialects.",
+        description=(
+            "A local Pika service speaking the webbot (/web), feed (/pika), Pika developer API"
+            " (/pikadev) and fal queue (/fal) dialects."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--api-key", default=None, help="require Authorization: Bearer <key>")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="require this key (Bearer for webbot/feed, X-API-KEY for pikadev, Key for fal)",
+    )
     parser.add_argument("--job-seconds", type=float, default=4.0, help="submission to finished")
     parser.add_argument("--video-seconds", type=float, default=3.0, help="length of a new video")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of jobs that fail")
+    parser.add_argument(
+        "--fal-concurrency", type=int, default=2, help="fal requests run at once (0: no limit)"
+    )
+    parser.add_argument(
+        "--fal-ignores-cancel",
+        action="store_true",
+        help="running fal requests carry on when cancelled",
+    )
+    parser.add_argument(
+        "--hd-fps", type=float, default=8.0, help="frame rate of pikadev/fal videos"
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault dice")
     parser.add_argument("--large-video", action="store_true", help="make ~15 MB results")
     parser.add_argument("--output-dir", type=Path, default=None, help="keep results here")
@@ -54,6 +72,9 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
         output_dir=args.output_dir,
         public_base_url=args.public_base_url,
         video_seconds=args.video_seconds,
+        fal_concurrency=args.fal_concurrency,
+        fal_honours_cancel=not args.fal_ignores_cancel,
+        hd_fps=args.hd_fps,
         faults=faults,
     )
 
@@ -68,9 +89,14 @@ async def serve(config: SimulatorConfig, host: str, port: int) -> None:
     await simulator.start(host=host, port=port)
     print(
         f"Pika simulator on {simulator.base_url}\n"
-        f"  webbot base: {simulator.webbot_base}  (POST /generate, GET /jobs/{{id}}, ...)\n"
-        f"  feed base:   {simulator.feed_base}  (POST /pika/generate, GET /pika/feed/{{id}})\n"
-        f"  control:     {simulator.base_url}/_sim/faults, /_sim/requests, /_sim/reset",
+        f"  webbot base:  {simulator.webbot_base}  (POST /generate, GET /jobs/{{id}}, ...)\n"
+        f"  feed base:    {simulator.feed_base}  (POST /pika/generate, GET /pika/feed/{{id}})\n"
+        f"  pikadev base: {simulator.pikadev_base}  (POST /generate/2.2/t2v, ...,"
+        f" GET /videos/{{id}})\n"
+        f"  fal base:     {simulator.fal_base}  (POST /fal-ai/pika/v2.2/text-to-video, ...,"
+        f" GET /fal-ai/pika/requests/{{id}}/status)\n"
+        f"  fal JWKS:     {simulator.fal_jwks_url}\n"
+        f"  control:      {simulator.base_url}/_sim/faults, /_sim/requests, /_sim/reset",
         flush=True,
     )
     try:

@@ -1,21 +1,26 @@
-"""The simulator server: both dialects' routes, result files, faults, webhooks and control."""
+"""The simulator server: lifecycle, the fault middleware, result files, jobs and control.
+
+The webbot and feed routes are here; the pikadev and fal dialects have their own modules
+(``pikadev.py``, ``fal.py``) that register their routes on the same application and create
+jobs through ``Simulator.submit_job``. ``routing.py`` says what each route is (dialect, fault
+scope, key, error shape) and ``records.py`` keeps the request log.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
-import hmac
 import json
 import logging
 import random
 import re
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -25,30 +30,23 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.pika.simulator import shapes, specs, validation
+from bot.pika.simulator import fal, pikadev, routing, shapes, specs, validation
 from bot.pika.simulator.config import SimulatorConfig
 from bot.pika.simulator.faults import Decision, FaultConfig, FaultConfigError
 from bot.pika.simulator.jobs import JobTable, SimJob, seed_for
+from bot.pika.simulator.multipart import FormError
+from bot.pika.simulator.problems import NotFoundError, UnprocessableError
+from bot.pika.simulator.records import RecordedRequest, record_of
 from bot.pika.simulator.results import ResultMaker
+from bot.pika.simulator.signing import WebhookSigner
 from bot.pika.simulator.validation import RequestRejectedError, Submission
-from bot.pika.simulator.webhooks import WebhookDelivery, WebhookNotifier
+from bot.pika.simulator.video import VideoInfo
+from bot.pika.simulator.webhooks import Push, WebhookDelivery, WebhookNotifier
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_ROUTE_SCOPES = {
-    "webbot.generate": "submit",
-    "webbot.lipsync": "submit",
-    "webbot.adjust": "submit",
-    "webbot.extend": "submit",
-    "webbot.upscale": "submit",
-    "webbot.job": "poll",
-    "webbot.upscaled": "poll",
-    "feed.generate": "submit",
-    "feed.job": "poll",
-    "files": "files",
-}
 _OWN_FILE = re.compile(r"/files/(?P<job>[^/]+)/(?P<name>[^/]+)$")
 _UPSCALE_MESSAGE = (
     "Upscale job was started, please use the video url with the POST /web/jobs/upscaled"
@@ -61,35 +59,8 @@ _DECISION: ContextVar[Decision] = ContextVar("pika_simulator_decision", default=
 """The faults decided for the request being handled (the middleware and handler share a task)."""
 
 
-class NotFoundError(Exception):
-    """The job or file asked for does not exist; answered with 404."""
-
-
-@dataclass
-class RecordedRequest:
-    """One request the simulator received (control routes are not recorded)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    """All headers except ``Authorization``."""
-    json: Any
-    """The body parsed as JSON, or None when it was empty or not JSON."""
-    text: str
-    time: float
-    """Wall-clock time (``time.time()``) of arrival."""
-    scope: str
-    """``submit``, ``poll``, ``files`` or ``other``."""
-    authorized: bool | None = None
-    """Whether a configured key matched; None when no key is configured."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class Simulator:
-    """A real HTTP server that behaves like the webbot and feed Pika services."""
+    """A real HTTP server that behaves like the webbot, feed, pikadev and fal Pika services."""
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
@@ -100,7 +71,7 @@ class Simulator:
         self.faults: FaultConfig = copy.deepcopy(self._initial_faults)
         self.requests: list[RecordedRequest] = []
         self.webhooks: list[WebhookDelivery] = []
-        self.jobs = JobTable(self.config.clock)
+        self.jobs = JobTable(self.config.clock, lanes={fal.LANE: self.config.fal_concurrency})
         self._rng = random.Random(self.config.seed)
         self._clock = self.config.clock
         self._runner: web.AppRunner | None = None
@@ -111,6 +82,10 @@ class Simulator:
         self._results: ResultMaker | None = None
         self._notifier: WebhookNotifier | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        """Set while stopping: ends the ``slow`` fault's waits, so a stop is never held up."""
+        self._pikadev = pikadev.PikaDevApi(self)
+        self._fal = fal.FalQueue(self)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -136,6 +111,7 @@ class Simulator:
             await self._session.close()
             raise
         self._runner = runner
+        self._stopping = asyncio.Event()  # made here: an Event belongs to one event loop
         bound_port = runner.addresses[0][1]
         reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         if ":" in reachable:
@@ -146,18 +122,21 @@ class Simulator:
             self.jobs,
             self._clock,
             self._session,
-            lambda job: shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url),
+            self._webhook_push,
             self.webhooks,
             timeout=self.config.webhook_timeout,
+            drop=lambda: self.faults.drop_webhooks.fire(self._rng),
         )
         self._notifier.start()
-        log.info("Pika simulator serving at %s (webbot %s, feed %s)", self._base_url,
-                 self.webbot_base, self.feed_base)  # fmt: skip
+        log.info("Pika simulator serving at %s (webbot %s, feed %s, pikadev %s, fal %s)",
+                 self._base_url, self.webbot_base, self.feed_base, self.pikadev_base,
+                 self.fal_base)  # fmt: skip
 
     async def stop(self) -> None:
         """Stop serving, finish or abandon background work, and remove temporary files."""
         if self._runner is None:
             return
+        self._stopping.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -208,6 +187,26 @@ class Simulator:
     def feed_base(self) -> str:
         return self.base_url
 
+    @property
+    def pikadev_base(self) -> str:
+        """Stands in for ``https://devapi.pika.art``."""
+        return self.base_url + pikadev.PREFIX
+
+    @property
+    def fal_base(self) -> str:
+        """Stands in for ``https://queue.fal.run``."""
+        return self.base_url + fal.PREFIX
+
+    @property
+    def fal_jwks_url(self) -> str:
+        """The JWKS with the key fal webhooks are signed with (fal's is on rest.alpha.fal.ai)."""
+        return self.fal_base + "/.well-known/jwks.json"
+
+    @property
+    def fal_signer(self) -> WebhookSigner:
+        """The key pair fal webhooks are signed with (kept across restarts of this instance)."""
+        return self._fal.signer
+
     def reset(self, *, jobs: bool = False) -> None:
         """Restore the starting faults and forget recorded requests (and jobs, if asked)."""
         self.faults = copy.deepcopy(self._initial_faults)
@@ -219,7 +218,9 @@ class Simulator:
     # ------------------------------------------------------------ routing
 
     def _build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware], client_max_size=8 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[self._middleware], client_max_size=self.config.max_body_bytes
+        )
         add = app.router.add_route
         add("POST", "/web/generate", self._webbot_generate, name="webbot.generate")
         add("POST", "/web/lipSync", self._webbot_lipsync, name="webbot.lipsync")
@@ -231,6 +232,8 @@ class Simulator:
         add("POST", "/pika/generate", self._feed_generate, name="feed.generate")
         add("GET", "/pika/feed/{job_id}", self._feed_job, name="feed.job")
         app.router.add_get("/files/{job_id}/{name}", self._file, name="files")
+        self._pikadev.add_routes(app)
+        self._fal.add_routes(app)
         add("GET", "/_sim/faults", self._control_faults_get, name="control.faults")
         add("POST", "/_sim/faults", self._control_faults_set, name="control.faults.set")
         add("GET", "/_sim/requests", self._control_requests, name="control.requests")
@@ -242,80 +245,78 @@ class Simulator:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         name = request.match_info.route.name or ""
         if name.startswith("control.") or request.path.startswith("/_sim/"):
-            return await self._guard(request, handler)
-        scope = _ROUTE_SCOPES.get(name, "other")
+            return await self._guard(request, handler, "control")
+        dialect = routing.dialect_of(name, request.path)
+        scope = routing.scope_of(name)
         record = await self._record(request, scope)
         if self.config.api_key is not None:
-            record.authorized = self._authorized(request)
+            record.authorized = routing.authorized(request, dialect, self.config.api_key)
         decision = self.faults.decide(scope, self._rng) if scope != "other" else Decision()
         _DECISION.set(decision)
-        if decision.delay:
-            await asyncio.sleep(decision.delay)
+        if decision.delay and not decision.delay_after_handler:
+            await self._pause(decision.delay)
         if decision.status == 500 and not decision.after_handler:
-            return _error(500, "The server had an error (simulated)", "internal_error")
+            return routing.error(
+                dialect, 500, "The server had an error (simulated)", "internal_error"
+            )
         if decision.status == 429:
             retry = f"{decision.retry_after:g}" if decision.retry_after is not None else "1"
-            return _error(
-                429, "Too many requests (simulated)", "rate_limited", headers={"Retry-After": retry}
-            )
-        if scope != "files" and record.authorized is False:
-            message = "Missing or invalid API key (Authorization: Bearer <key>)"
-            return _error(401, message, "unauthorized")
-        response = await self._guard(request, handler)
+            return routing.error(dialect, 429, "Too many requests (simulated)", "rate_limited",
+                          headers={"Retry-After": retry})  # fmt: skip
+        if record.authorized is False and name not in routing.PUBLIC_ROUTES:
+            return routing.unauthorized(dialect)
+        response = await self._guard(request, handler, dialect)
+        if decision.delay and decision.delay_after_handler:
+            # The request has taken effect; only its answer is late.
+            await self._pause(decision.delay)
         if decision.status == 500:
-            return _error(500, "The server had an error (simulated)", "internal_error")
+            return routing.error(
+                dialect, 500, "The server had an error (simulated)", "internal_error"
+            )
         if decision.malformed and response.status < 300 and scope != "files":
             return web.Response(
                 status=200, text='{"job": {"id": "', content_type="application/json"
             )
         return response
 
-    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Run a handler, turning rejections and unknown ids into JSON answers."""
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the simulator stops meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _guard(
+        self, request: web.Request, handler: Handler, dialect: str
+    ) -> web.StreamResponse:
+        """Run a handler, turning rejections and unknown ids into the dialect's JSON answers."""
         try:
             return await handler(request)
+        except UnprocessableError as error:
+            log.info("refused %s %s: %s", request.method, request.path, error)
+            return web.json_response({"detail": error.detail}, status=422)
+        except FormError as error:
+            log.info("unparseable form %s %s: %s", request.method, request.path, error)
+            return routing.error(
+                dialect, 400, "There was an error parsing the body", "invalid_request"
+            )
         except RequestRejectedError as error:
             log.info("rejected %s %s: %s", request.method, request.path, error)
-            return _error(400, str(error), "invalid_request")
+            return routing.error(dialect, 400, str(error), "invalid_request")
         except FaultConfigError as error:
-            return _error(400, str(error), "invalid_request")
+            return routing.error(dialect, 400, str(error), "invalid_request")
         except NotFoundError as error:
-            return _error(404, str(error), "not_found")
+            return routing.error(dialect, 404, str(error), "not_found")
         except web.HTTPException as error:
             if error.status >= 400:
-                return _error(error.status, error.reason, "http_error")
+                return routing.error(dialect, error.status, error.reason, "http_error")
             raise
 
     async def _record(self, request: web.Request, scope: str) -> RecordedRequest:
-        raw = await request.read() if request.can_read_body else b""
-        text = raw.decode("utf-8", errors="replace")
-        try:
-            parsed = json.loads(text) if text.strip() else None
-        except ValueError:
-            parsed = None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        record = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=headers,
-            json=parsed,
-            text=text,
-            time=time.time(),
-            scope=scope,
-        )
+        record = await record_of(request, scope)
         self.requests.append(record)
         overflow = len(self.requests) - self.config.record_limit
         if overflow > 0:
             del self.requests[:overflow]
         return record
-
-    def _authorized(self, request: web.Request) -> bool:
-        assert self.config.api_key is not None
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(token.strip().encode(), self.config.api_key.encode())
 
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
@@ -330,7 +331,8 @@ class Simulator:
         return body
 
     @staticmethod
-    def _show_progress() -> bool:
+    def show_progress() -> bool:
+        """Whether the status answer being made may show progress (``omit_progress`` fault)."""
         return not _DECISION.get().omit_progress
 
     # ------------------------------------------------------------ webbot
@@ -352,7 +354,7 @@ class Simulator:
     ) -> web.Response:
         body = await self._body(request)
         submission = check(body)
-        job = self._submit(submission, body)
+        job = self.submit_job(submission, body=body)
         answer = shapes.webbot_submitted(job, self.jobs.state(job), self.public_base_url)
         return web.json_response(answer)
 
@@ -361,7 +363,7 @@ class Simulator:
         submission = validation.webbot_upscale(body)
         assert submission.source_video is not None
         if self.jobs.upscale_of(submission.source_video) is None:
-            self._submit(submission, body)
+            self.submit_job(submission, body=body)
         answer = {"success": True, "video": submission.source_video, "message": _UPSCALE_MESSAGE}
         return web.json_response(answer)
 
@@ -373,7 +375,7 @@ class Simulator:
         return self._webbot_job_answer(request, job)
 
     async def _webbot_job(self, request: web.Request) -> web.Response:
-        job = self._job(request.match_info["job_id"], "webbot")
+        job = self.job_for(request.match_info["job_id"], "webbot")
         return self._webbot_job_answer(request, job)
 
     def _webbot_job_answer(self, request: web.Request, job: SimJob) -> web.Response:
@@ -381,7 +383,7 @@ class Simulator:
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(),
+            with_progress=self.show_progress(),
         )
         return web.json_response(answer)
 
@@ -389,16 +391,16 @@ class Simulator:
 
     async def _feed_generate(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        job = self._submit(validation.feed_generate(body), body)
+        job = self.submit_job(validation.feed_generate(body), body=body)
         return web.json_response({"id": job.id})
 
     async def _feed_job(self, request: web.Request) -> web.Response:
-        job = self._job(request.match_info["job_id"], "feed")
+        job = self.job_for(request.match_info["job_id"], "feed")
         answer = shapes.feed_job(
             job,
             self.jobs.state(job),
             self.public_base_url,
-            with_progress=self._show_progress(),
+            with_progress=self.show_progress(),
         )
         return web.json_response(answer)
 
@@ -443,6 +445,8 @@ class Simulator:
                 "progress": state.progress,
                 "prompt": job.prompt,
                 "error": job.error,
+                "lane": job.lane,
+                "cancelled": job.cancelled_at is not None,
             })  # fmt: skip
         return web.json_response(listing)
 
@@ -456,9 +460,12 @@ class Simulator:
 
     # ------------------------------------------------------------ jobs
 
-    def _job(self, job_id: str, dialect: str) -> SimJob:
+    def job_for(self, job_id: str, dialect: str, *, what: str = "job") -> SimJob:
+        """Return the job ``job_id`` if ``dialect`` created it, else raise ``NotFoundError``."""
         job = self.jobs.get(job_id)
         if job is None or job.dialect != dialect:
+            if dialect in (pikadev.DIALECT, fal.DIALECT):
+                raise NotFoundError(f"{what.capitalize()} not found")
             raise NotFoundError(f"no job with id {job_id}")
         return job
 
@@ -474,8 +481,21 @@ class Simulator:
             return None
         return job
 
-    def _submit(self, submission: Submission, body: dict[str, Any]) -> SimJob:
-        """Create a job for a valid request and start rendering its result."""
+    def submit_job(
+        self,
+        submission: Submission,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        lane: str | None = None,
+        source_info: VideoInfo | None = None,
+    ) -> SimJob:
+        """Create a job for a valid request and start rendering its result.
+
+        ``body`` is a webbot/feed body, echoed back in ``job.params``; the other dialects give
+        ``params`` as they want it listed. ``lane`` queues the job behind that lane's slots;
+        ``source_info`` describes an uploaded source video.
+        """
         source = None
         if submission.source_video is not None:
             source = self.own_result(submission.source_video)
@@ -487,7 +507,8 @@ class Simulator:
                 assert source.result is not None
                 # Checked now when the video is ours; a foreign video is checked once fetched.
                 specs.check_speech_window(submission, source.result.info)
-        params = shapes.echo_params(body, submission.request_type)
+        if params is None:
+            params = shapes.echo_params(body or {}, submission.request_type)
         if submission.operation == "upscale" and source is not None:
             # An upscale reports the original's prompt, seed and options, as Pika's does.
             submission = replace(submission, prompt=source.prompt, seed=source.seed)
@@ -505,7 +526,10 @@ class Simulator:
             seed=submission.seed if submission.seed is not None else seed_for(job_id),
             delayed=delayed,
             fail_message=self.faults.fail_jobs.message if fails else None,
+            fail_type=self.faults.fail_jobs.error_type if fails else None,
             source_job=source,
+            lane=lane,
+            source_info=source_info,
         )
         self.jobs.add(job)
         log.info("job %s: %s %s accepted (%s)", job.id, job.dialect, submission.operation,
@@ -514,7 +538,7 @@ class Simulator:
             task = asyncio.create_task(self._make_result(job), name=f"pika-simulator-{job.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        self._wake_notifier()
+        self.wake_notifier()
         return job
 
     async def _make_result(self, job: SimJob) -> None:
@@ -522,14 +546,14 @@ class Simulator:
         try:
             await self._results.make(job)
         finally:
-            self._wake_notifier()
+            self.wake_notifier()
 
-    def _wake_notifier(self) -> None:
+    def wake_notifier(self) -> None:
+        """Have webhooks looked at now (a job was added, cancelled or rendered)."""
         if self._notifier is not None:
             self._notifier.wake()
 
-
-def _error(
-    status: int, message: str, error: str, *, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.json_response(shapes.error_body(message, error), status=status, headers=headers)
+    def _webhook_push(self, job: SimJob) -> Push:
+        if job.dialect == fal.DIALECT:
+            return self._fal.webhook_push(job)
+        return Push.of(shapes.webbot_get_job(job, self.jobs.state(job), self.public_base_url))

@@ -1,8 +1,10 @@
 """Fault injection: which answers go wrong, and how, scoped by route.
 
 A rule fires for the next ``count`` matching requests first, then for a share ``rate`` of them.
-Scopes: ``submit`` (every POST that starts work), ``poll`` (job status reads), ``files``
-(result downloads) and ``any`` (submit and poll; downloads only fail when ``files`` is named).
+Scopes: ``submit`` (every POST that starts work), ``poll`` (job status reads, fal's result
+and cancel calls included), ``files`` (result downloads) and ``any`` (submit and poll;
+downloads only fail when ``files`` is named). ``fail_jobs`` and ``drop_webhooks`` are not
+about requests: the first decides at submission, the second when a push is due.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, ClassVar, Self
 
 SCOPES = ("submit", "poll", "files")
 DEFAULT_FAIL_MESSAGE = "The video could not be generated (simulated failure)"
+DEFAULT_FAIL_TYPE = "no_media_generated"
 
 
 class FaultConfigError(ValueError):
@@ -74,9 +77,16 @@ class RateLimitRule(FaultRule):
 
 @dataclass
 class SlowRule(FaultRule):
-    """Wait ``seconds`` before answering."""
+    """Wait ``seconds`` before answering.
+
+    By default the wait comes before the request is handled (a slow network or a busy
+    gateway). With ``after_handler`` the request takes effect at once (a submission's job
+    exists and runs) and only its answer is late: the window in which a client that dies has
+    spent a submission without learning its id.
+    """
 
     seconds: float = 1.0
+    after_handler: bool = False
 
 
 @dataclass
@@ -93,12 +103,17 @@ class OmitProgressRule(FaultRule):
 
 @dataclass
 class JobFailureRule:
-    """Make jobs end in failure: the next ``count``, a share ``rate``, or those with ``marker``."""
+    """Make jobs end in failure: the next ``count``, a share ``rate``, or those with ``marker``.
+
+    ``error_type`` is what fal reports for the failure (its ``error_type`` and the ``type`` of
+    the 422 detail); the other dialects only show ``message``.
+    """
 
     rate: float = 0.0
     count: int = 0
     marker: str = "[fail]"
     message: str = DEFAULT_FAIL_MESSAGE
+    error_type: str = DEFAULT_FAIL_TYPE
 
     def fire(self, prompt: str, rng: random.Random) -> bool:
         """Decide whether a new job with this prompt fails, consuming a counted failure."""
@@ -116,11 +131,38 @@ class JobFailureRule:
             raise FaultConfigError("count must not be negative")
 
 
+@dataclass
+class WebhookDropRule:
+    """Do not send the next ``count`` webhook pushes, then a share ``rate`` of them.
+
+    A dropped push is recorded (``WebhookDelivery.dropped``) but never leaves the simulator,
+    as when the provider loses it or gives up on it: the client must notice by polling.
+    """
+
+    rate: float = 0.0
+    count: int = 0
+
+    def fire(self, rng: random.Random) -> bool:
+        """Decide for one push, consuming a counted drop when it fires."""
+        if self.count > 0:
+            self.count -= 1
+            return True
+        return self.rate > 0 and rng.random() < self.rate
+
+    def check(self) -> None:
+        if not 0 <= self.rate <= 1:
+            raise FaultConfigError("rate must be between 0 and 1")
+        if self.count < 0:
+            raise FaultConfigError("count must not be negative")
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the faults decided for one request."""
 
     delay: float = 0.0
+    delay_after_handler: bool = False
+    """Wait ``delay`` after the request took effect rather than before handling it."""
     status: int | None = None
     """500 or 429 answered instead of (or, with ``after_handler``, after) the real answer."""
     after_handler: bool = False
@@ -139,6 +181,7 @@ class FaultConfig:
     malformed: MalformedRule = field(default_factory=MalformedRule)
     omit_progress: OmitProgressRule = field(default_factory=OmitProgressRule)
     fail_jobs: JobFailureRule = field(default_factory=JobFailureRule)
+    drop_webhooks: WebhookDropRule = field(default_factory=WebhookDropRule)
 
     _RULES: ClassVar[dict[str, type]] = {
         "status_500": ServerErrorRule,
@@ -147,11 +190,14 @@ class FaultConfig:
         "malformed": MalformedRule,
         "omit_progress": OmitProgressRule,
         "fail_jobs": JobFailureRule,
+        "drop_webhooks": WebhookDropRule,
     }
 
     def decide(self, scope: str, rng: random.Random) -> Decision:
         """Roll every rule for one request in scope ``scope``."""
-        delay = self.slow.seconds if self.slow.fire(scope, rng) else 0.0
+        slow = self.slow.fire(scope, rng)
+        delay = self.slow.seconds if slow else 0.0
+        delay_after_handler = slow and self.slow.after_handler
         status: int | None = None
         after_handler = False
         retry_after: float | None = None
@@ -163,7 +209,15 @@ class FaultConfig:
             retry_after = self.status_429.retry_after
         malformed = status is None and self.malformed.fire(scope, rng)
         omit_progress = self.omit_progress.fire(scope, rng)
-        return Decision(delay, status, after_handler, retry_after, malformed, omit_progress)
+        return Decision(
+            delay,
+            delay_after_handler,
+            status,
+            after_handler,
+            retry_after,
+            malformed,
+            omit_progress,
+        )
 
     def update(self, changes: dict[str, Any]) -> None:
         """Replace the named rules; ``null`` resets a rule to its harmless default."""

@@ -1,22 +1,31 @@
-"""The simulator's job table; a job's state is computed from elapsed time, never from timers."""
+"""The simulator's job table; a job's state is computed from elapsed time, never from timers.
+
+Most jobs run on their own clock: queued, then started, then done ``run_seconds`` after they
+were submitted. Jobs in a *lane* (fal's queue) also wait for one of the lane's limited slots:
+their schedule is worked out, whenever it is asked for, from the submission order, each
+job's times and the moments renders ended or cancels arrived, all read on the same clock.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.pika.simulator.validation import Submission
-from bot.pika.simulator.video import RenderResult
+from bot.pika.simulator.video import RenderResult, VideoInfo
 
 DELAYED_SHARE = 0.1
 """Share of the job's time a ``delayed`` job spends delayed before it is queued."""
 QUEUED_SHARE = 0.25
 """Share of the job's time spent before it starts (delayed or queued)."""
+CANCELLED_MESSAGE = "Request was cancelled"
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,20 @@ class SimJob:
     delayed: bool = False
     fail_message: str | None = None
     """Set at submission when a fault makes this job fail."""
+    fail_type: str | None = None
+    """The failure's kind, as fal reports it (``error_type``)."""
     source_job: SimJob | None = None
     result: RenderResult | None = None
     render_error: str | None = None
     webhook_sent: bool = False
+    lane: str | None = None
+    """Jobs in a lane take turns on its limited slots (fal's concurrency limit)."""
+    source_info: VideoInfo | None = None
+    """Shape of an uploaded source video (pikadev), probed at submission."""
+    rendered_at: float | None = None
+    """Clock time at which the render (or its failure) ended."""
+    cancelled_at: float | None = None
+    """Clock time of a cancel that took effect (fal); the job then ends as failed."""
 
     @property
     def dialect(self) -> str:
@@ -63,7 +82,14 @@ class SimJob:
 
     @property
     def error(self) -> str | None:
+        if self.cancelled_at is not None:
+            return CANCELLED_MESSAGE
         return self.fail_message or self.render_error
+
+    @property
+    def render_pending(self) -> bool:
+        """Whether the job still waits for its render (failing jobs render nothing)."""
+        return self.error is None and self.result is None
 
     @property
     def video_name(self) -> str:
@@ -109,6 +135,39 @@ class SimJob:
         """Return the clock time at which the job stops running (if its render is done)."""
         return self.created_at + self.run_seconds
 
+    def state_in(self, slot: Slot, now: float) -> JobState:
+        """Return the state of a lane job whose schedule is ``slot``."""
+        if slot.removed:
+            return JobState("failed", 0)
+        if now < slot.start:
+            return JobState("queued", 0)
+        if now < slot.end:
+            return JobState("started", self._work_progress(now - slot.start))
+        if self.error is not None:
+            return JobState("failed", self._work_progress(slot.end - slot.start))
+        if self.result is not None:
+            return JobState("finished", 100)
+        return JobState("started", 99)
+
+    @property
+    def work_seconds(self) -> float:
+        """How long a lane job holds its slot (its run, less the queue's pickup time)."""
+        return (1 - QUEUED_SHARE) * self.run_seconds
+
+    def _work_progress(self, worked: float) -> int:
+        share = worked / self.work_seconds if self.work_seconds > 0 else 1.0
+        return max(0, min(99, int(share * 100)))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """When a lane job holds a slot: from ``start`` to ``end`` (``inf``: not known yet)."""
+
+    start: float
+    end: float
+    removed: bool = False
+    """Cancelled while waiting: it never held a slot and ended at ``end``."""
+
 
 def _progress(share: float) -> int:
     started = (min(share, 1.0) - QUEUED_SHARE) / (1 - QUEUED_SHARE)
@@ -123,8 +182,10 @@ def seed_for(job_id: str) -> int:
 class JobTable:
     """Every job the simulator knows, by id; tests may read it directly."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], lanes: Mapping[str, int] | None = None) -> None:
         self._clock = clock
+        self._lanes = dict(lanes or {})
+        """Slots per lane; 0 or less means unlimited."""
         self._jobs: dict[str, SimJob] = {}
         self._upscales: dict[str, SimJob] = {}
 
@@ -142,11 +203,68 @@ class JobTable:
 
     def in_flight(self) -> int:
         """Count jobs that have not reached a final state yet."""
-        now = self._clock()
-        return sum(1 for job in self._jobs.values() if not job.state_at(now).terminal)
+        return sum(1 for job in self._jobs.values() if not self.state(job).terminal)
 
     def state(self, job: SimJob) -> JobState:
-        return job.state_at(self._clock())
+        now = self._clock()
+        if job.lane is None:
+            return job.state_at(now)
+        return job.state_in(self.slot(job), now)
+
+    def slot(self, job: SimJob) -> Slot:
+        """Return the schedule of a lane job."""
+        assert job.lane is not None
+        return self._schedule(job.lane, until=job)[job.id]
+
+    def queue_position(self, job: SimJob) -> int:
+        """Return how many jobs of its lane wait ahead of ``job`` (0-based, as fal counts)."""
+        assert job.lane is not None
+        now = self._clock()
+        slots = self._schedule(job.lane, until=job)
+        waiting = (slot for job_id, slot in slots.items() if job_id != job.id)
+        return sum(1 for slot in waiting if not slot.removed and slot.start > now)
+
+    def finish_time(self, job: SimJob) -> float | None:
+        """Return when ``job`` will end, or None while that is not known (render, queue)."""
+        if job.lane is None:
+            return job.finish_time()
+        end = self.slot(job).end
+        return end if math.isfinite(end) else None
+
+    def _schedule(self, lane: str, *, until: SimJob) -> dict[str, Slot]:
+        """Work out the lane's slots in submission order, up to and including ``until``.
+
+        First come, first served: each job takes the slot that frees earliest, once it has
+        been in the queue for its pickup time (``QUEUED_SHARE`` of its run). It holds the slot
+        for the rest of its run, longer if its render is late, shorter if it is cancelled.
+        A job cancelled before its start never takes a slot.
+        """
+        limit = self._lanes.get(lane, 0)
+        free = [-math.inf] * max(0, limit)
+        slots: dict[str, Slot] = {}
+        for job in self._jobs.values():
+            if job.lane != lane:
+                continue
+            eligible = job.created_at + QUEUED_SHARE * job.run_seconds
+            earliest = heapq.heappop(free) if limit > 0 else -math.inf
+            start = max(eligible, earliest)
+            if job.cancelled_at is not None and job.cancelled_at < start:
+                slots[job.id] = Slot(start=math.inf, end=job.cancelled_at, removed=True)
+                end = earliest
+            else:
+                end = start + job.work_seconds
+                if job.cancelled_at is not None:
+                    end = job.cancelled_at
+                elif job.render_pending:
+                    end = math.inf
+                elif job.rendered_at is not None:
+                    end = max(end, job.rendered_at)
+                slots[job.id] = Slot(start=start, end=end)
+            if limit > 0:
+                heapq.heappush(free, end)
+            if job is until:
+                break
+        return slots
 
     def clear(self) -> None:
         self._jobs.clear()

@@ -47,6 +47,8 @@ class ResultMaker:
         except Exception:
             log.exception("job %s: render failed", job.id)
             job.render_error = RENDER_FAILED
+        # A late render holds a queue slot until now (see JobTable's lanes).
+        job.rendered_at = self._config.clock()
 
     async def close(self) -> None:
         """Stop renders at their next frame and wait for their threads to return."""
@@ -61,6 +63,8 @@ class ResultMaker:
         if job.source_job is not None and job.source_job.result is not None:
             info = job.source_job.result.info
             source_spec = job.source_job.result.spec
+        elif job.source_info is not None:
+            info = job.source_info
         elif submission.source_video is not None:
             info = await sources.fetch_video_info(
                 self._session,
@@ -68,6 +72,15 @@ class ResultMaker:
                 self._directory / "sources",
                 limit_seconds=self._config.download_timeout,
                 max_bytes=self._config.max_download_bytes,
+            )
+        if submission.resolution is not None:
+            return specs.hd_spec_for(
+                submission,
+                job.seed,
+                fps=self._config.hd_fps,
+                large=self._config.large_video,
+                source=info,
+                source_spec=source_spec,
             )
         return specs.spec_for(
             submission,

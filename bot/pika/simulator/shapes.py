@@ -1,4 +1,7 @@
-"""The JSON answers of both dialects, in the shapes of the providers' documents."""
+"""The JSON answers of the webbot and feed dialects, in the shapes of the providers' documents.
+
+The pikadev and fal answers live beside their routes (``pikadev.py``, ``fal.py``).
+"""
 
 from __future__ import annotations
 
@@ -128,10 +131,15 @@ def feed_job(
     return {"id": job.id, "promptText": job.prompt, "videos": [video]}
 
 
+def result_url(job: SimJob, base_url: str) -> str:
+    """Return the URL the job's result video is downloaded from (every dialect uses it)."""
+    return f"{base_url}/files/{job.id}/{job.video_name}"
+
+
 def _urls(job: SimJob, base_url: str) -> dict[str, str]:
     root = f"{base_url}/files/{job.id}"
     return {
-        "resultUrl": f"{root}/{job.video_name}",
+        "resultUrl": result_url(job, base_url),
         "sharingUrl": f"{root}/{job.sharing_name}",
         "videoPoster": f"{root}/poster.jpg",
         "imageThumb": f"{root}/thumbnail.jpg",

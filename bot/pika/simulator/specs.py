@@ -1,14 +1,28 @@
-"""Decide what a job's result video looks like, from its request and its source video."""
+"""Decide what a job's result video looks like, from its request and its source video.
+
+webbot and feed results are small frames of a fixed pixel count (``spec_for``). pikadev and fal
+results have the asked size and length (``hd_spec_for``): the short side is 720 or 1080
+pixels and the long side follows the aspect ratio (16:9 gives 1280x720 or 1920x1080, 9:16
+gives 720x1280, 1:1 gives 1080x1080), at a low frame rate so that they stay cheap to make.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from bot.pika.simulator.validation import RequestRejectedError, Submission
-from bot.pika.simulator.video import RenderSpec, VideoInfo, dimensions_for
+from bot.pika.simulator.video import RenderSpec, VideoInfo, dimensions_for, even
 
 DEFAULT_FPS = 24.0
 DEFAULT_RATIO = 16 / 9
+HD_DEFAULT_SECONDS = 5.0
+"""Length of a pikadev/fal result when the request sets none (Pika's 2.2 default)."""
+HD_SHORT_SIDE = 720
+"""Short side of a pikadev/fal result when the endpoint has no resolution field."""
+HD_MAX_EDIT_SECONDS = 10.0
+"""Additions and Swaps keep the source's length up to this (Pika's clips are 5 or 10 s)."""
+HD_DETAIL = 8
+"""HD pictures are drawn at 1/8 of their size and scaled up: a 1080p x 10 s render is ~1 s."""
 _OVERLAYS = {
     "inpaint": "inpaint",
     "outpaint": "outpaint",
@@ -88,3 +102,52 @@ def check_speech_window(submission: Submission, source: VideoInfo) -> None:
             f"speechEnd - speechStart ({end - start:g} s) is longer than the video"
             f" ({source.seconds:g} s)"
         )
+
+
+def hd_dimensions(ratio: float, short_side: int) -> tuple[int, int]:
+    """Return even (width, height) with the given short side and aspect ratio (width/height)."""
+    if ratio >= 1:
+        return even(short_side * ratio), short_side
+    return short_side, even(short_side / ratio)
+
+
+def hd_spec_for(
+    submission: Submission,
+    seed: int,
+    *,
+    fps: float,
+    large: bool,
+    source: VideoInfo | None = None,
+    source_spec: RenderSpec | None = None,
+) -> RenderSpec:
+    """Return the render spec of a pikadev or fal job: the asked resolution and length.
+
+    Additions and Swaps edit a video: they keep its aspect ratio and length (up to
+    ``HD_MAX_EDIT_SECONDS``) at 720p, or make a 16:9, 5 s clip when the video could not be read.
+    Everything else takes the request's aspect ratio (16:9 without one) and length.
+    """
+    short_side = submission.resolution or HD_SHORT_SIDE
+    if submission.operation in ("additions", "swap"):
+        if source is not None:
+            ratio = source.width / source.height
+            seconds = min(max(source.seconds, 1 / fps), HD_MAX_EDIT_SECONDS)
+        else:
+            ratio, seconds = DEFAULT_RATIO, HD_DEFAULT_SECONDS
+    else:
+        ratio = submission.aspect_ratio or DEFAULT_RATIO
+        seconds = submission.seconds or HD_DEFAULT_SECONDS
+    width, height = hd_dimensions(ratio, short_side)
+    # Edits of our own results keep the look of the original, so they read as edits.
+    base = source_spec.content if source_spec is not None else submission.source_video or ""
+    content = "|".join(part for part in (base, submission.prompt, submission.extra) if part)
+    return RenderSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        seconds=seconds,
+        content=content or "empty",
+        seed=seed,
+        overlay=_OVERLAYS.get(submission.operation),
+        large=large,
+        detail=HD_DETAIL,
+    )

@@ -51,12 +51,13 @@ class Submission:
     """What a valid request asks for, whatever dialect it came in."""
 
     dialect: str
-    """``webbot`` or ``feed``."""
+    """``webbot``, ``feed``, ``pikadev`` or ``fal``."""
     request_type: str
-    """``generate``, ``lipSync``, ``adjust``, ``extend`` or ``upscale``: the route used."""
+    """The route used: ``generate``, ``lipSync``, ``adjust``, ``extend`` or ``upscale``
+    (webbot, feed), or the endpoint's path (``2.2/t2v``, ``v2.2/text-to-video``, ...)."""
     operation: str
-    """generate, pikaffect, ingredients, additions, swap, video (reprompt/edit), inpaint,
-    outpaint, extend, lipsync or upscale."""
+    """generate, pikaffect, ingredients, keyframes, additions, swap, video (reprompt/edit),
+    inpaint, outpaint, extend, lipsync or upscale."""
     prompt: str = ""
     seed: int | None = None
     aspect_ratio: float | None = None
@@ -70,6 +71,11 @@ class Submission:
     ref: str | None = None
     extra: str = ""
     """Further inputs the picture depends on (effect, style, images, swap prompt)."""
+    resolution: int | None = None
+    """Short side of the result in pixels (720 or 1080) for the pikadev and fal dialects;
+    None for webbot and feed, whose results are small frames of a fixed pixel count."""
+    seconds: float | None = None
+    """Asked length of the result (pikadev, fal); None: the configured default."""
 
 
 # ---------------------------------------------------------------- shared pieces
