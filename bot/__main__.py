@@ -15,9 +15,9 @@ from bot.client import PikaBot
 from bot.config import Settings, SettingsError, load_settings
 from bot.discord_endpoints import apply_discord_endpoints
 from bot.logs import setup_logging
-from bot.pika.factory import open_provider
+from bot.pika.factory import ProviderSetupError, open_provider
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
-from bot.wiring import build_dependencies
+from bot.wiring import build_dependencies, simulator_warning
 
 log = logging.getLogger("bot")
 
@@ -41,7 +41,14 @@ async def run_bot(settings: Settings) -> int:
         stack.push_async_callback(database.close)
         quota = QuotaEngine(database, QuotaDefaults.from_settings(settings))
         store = JobStore(database, quota)
-        provider = await stack.enter_async_context(open_provider(settings, http))
+        try:
+            provider = await stack.enter_async_context(open_provider(settings, http))
+        except ProviderSetupError as error:
+            log.error("Cannot start: %s", error)
+            return 2
+        warning = simulator_warning(settings)
+        if warning:
+            log.warning("%s", warning)
         bot = PikaBot(
             settings,
             lambda bot: build_dependencies(

@@ -31,7 +31,8 @@ class SyncState:
 
     def _load(self) -> dict[str, str]:
         try:
-            return json.loads(self._path.read_text())
+            state = json.loads(self._path.read_text())
+            return {str(key): str(value) for key, value in state.items()}
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):

@@ -18,6 +18,19 @@ from bot.pika.provider import PikaProvider
 from bot.store import Clock, JobStore, QuotaEngine
 
 
+def simulator_warning(settings: Settings) -> str | None:
+    """The one warning a bot on real Discord gets when its videos would be simulated."""
+    if settings.pika_provider is not ProviderName.SIMULATOR:
+        return None
+    if not settings.discord_api_base.startswith("https://discord.com/"):
+        return None  # the emulator or another test stage: nobody mistakes it for Pika
+    return (
+        "PIKA_PROVIDER is the built-in simulator: members get simulated videos, not Pika's "
+        "(every message says so). Set PIKA_PROVIDER, PIKA_API_BASE and PIKA_API_KEY to make "
+        "real ones."
+    )
+
+
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(
         poll_interval=settings.poll_interval_seconds,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +34,9 @@ class CommandStore:
             "guilds": {str(g): self.list(g) for g in self._scopes if g is not None},
         }
 
-    def overwrite(self, definitions: Any, guild_id: int | None = None) -> list[dict[str, Any]]:
+    def overwrite(
+        self, definitions: Any, guild_id: int | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """Replace a scope's commands (``PUT``); ids survive for commands that stay."""
         if not isinstance(definitions, list):
             raise DiscordError(

@@ -120,7 +120,7 @@ class EmulatorDriver:
         guild: str | int | None = None,
     ) -> list[dict[str, Any]]:
         """Type into option ``focused`` and return the choices the bot offered."""
-        body = {
+        body: dict[str, Any] = {
             "user": user,
             "channel": channel,
             "command": command,

@@ -419,7 +419,7 @@ class Invoker:
     def _modal_value(self, item: dict[str, Any], remaining: dict[str, Any]) -> dict[str, Any]:
         custom_id = item.get("custom_id")
         kind = item.get("type")
-        given = remaining.pop(custom_id, None)
+        given = remaining.pop(str(custom_id), None)
         if kind == TEXT_INPUT:
             text = "" if given is None else str(given)
             if not text and item.get("required", True):

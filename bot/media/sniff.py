@@ -142,5 +142,5 @@ def mvhd_seconds(moov: bytes) -> float | None:
                 timescale, duration = struct.unpack_from(">II", payload, 12)
             if timescale == 0:
                 return None
-            return duration / timescale
+            return float(duration) / float(timescale)
         position = box.end

@@ -17,6 +17,10 @@ from bot.pika.webbot import WebbotProvider
 log = logging.getLogger(__name__)
 
 
+class ProviderSetupError(Exception):
+    """The configured provider cannot start; the message is one line for the operator."""
+
+
 @contextlib.asynccontextmanager
 async def open_provider(
     settings: Settings, session: aiohttp.ClientSession
@@ -24,7 +28,14 @@ async def open_provider(
     """Yield the provider for ``PIKA_PROVIDER``; the simulator lives as long as the context."""
     key = settings.pika_api_key.get_secret_value() if settings.pika_api_key else None
     if settings.pika_provider is ProviderName.SIMULATOR:
-        from bot.pika.simulator import Simulator, SimulatorConfig
+        try:
+            from bot.pika.simulator import Simulator, SimulatorConfig
+        except ImportError as error:
+            raise ProviderSetupError(
+                "PIKA_PROVIDER=simulator needs the simulator extra "
+                "(pip install 'pika-discord-bot[simulator]'); for real videos set "
+                "PIKA_PROVIDER, PIKA_API_BASE and PIKA_API_KEY"
+            ) from error
 
         simulator = Simulator(
             SimulatorConfig(job_seconds=settings.simulator_job_seconds, api_key=key)

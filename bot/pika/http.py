@@ -178,7 +178,7 @@ class PikaHttp:
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
         # Half fixed, half random: spread out retries without ever retrying instantly.
-        return ceiling / 2 + self._jitter() * ceiling / 2
+        return float(ceiling / 2 + self._jitter() * ceiling / 2)
 
 
 def _refusal(answer: _Answer) -> PikaError:

@@ -16,8 +16,15 @@ __all__ = ["Capabilities", "PikaProvider"]
 class PikaProvider(Protocol):
     """One Pika dialect: it submits requests and reports jobs, and knows nothing of Discord."""
 
-    name: str
-    capabilities: Capabilities
+    @property
+    def name(self) -> str:
+        """The dialect's name, stored with each job."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this service can make; commands it cannot serve are not offered."""
+        ...
 
     async def submit(
         self, request: PikaRequest, *, ref: str | None = None, webhook_url: str | None = None

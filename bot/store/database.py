@@ -8,6 +8,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
@@ -139,9 +140,7 @@ class Database:
                 if not batch:
                     continue
                 try:
-                    outcomes = await self._call(
-                        lambda raw, batch=batch: _run_batch(raw, [w.work for w in batch])
-                    )
+                    outcomes = await self._call(partial(_run_batch, works=[w.work for w in batch]))
                 except BaseException as error:
                     # The batch as a whole failed (its COMMIT, or the connection): nothing
                     # of it was written.
@@ -165,7 +164,10 @@ class Database:
             # per-statement calls would cost a thread hop each (about 100 us) and could be
             # interrupted between statements by task cancellation. The versions this works
             # with are pinned in pyproject.toml; every store test fails at once if it breaks.
-            return await connection._execute(lambda: work(connection._conn))
+            result: T = await connection._execute(  # type: ignore[no-untyped-call]
+                lambda: work(connection._conn)
+            )
+            return result
         except ValueError as error:
             if "closed" in str(error) or "no active connection" in str(error):
                 raise StoreError(f"the database at {self.path} is closed") from error

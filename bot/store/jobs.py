@@ -264,11 +264,13 @@ class JobStore:
 
         def work(raw: sqlite3.Connection) -> int:
             _require_job(raw, job_id)
-            return raw.execute(
-                "UPDATE jobs SET delivery_attempts = delivery_attempts + 1 WHERE id = ? "
-                "RETURNING delivery_attempts",
-                (job_id,),
-            ).fetchone()[0]
+            return int(
+                raw.execute(
+                    "UPDATE jobs SET delivery_attempts = delivery_attempts + 1 WHERE id = ? "
+                    "RETURNING delivery_attempts",
+                    (job_id,),
+                ).fetchone()[0]
+            )
 
         return await self._db.write(work)
 
@@ -377,6 +379,7 @@ def _require_job(raw: sqlite3.Connection, job_id: int) -> sqlite3.Row:
     ).fetchone()
     if row is None:
         raise JobNotFoundError(job_id)
+    assert isinstance(row, sqlite3.Row)
     return row
 
 

@@ -133,24 +133,29 @@ def allowance_used(
     raw: sqlite3.Connection, guild_id: int, user_id: int, window: PeriodWindow
 ) -> int:
     """Credits of the period allowance held or charged by jobs made in ``window``."""
-    return raw.execute(
-        "SELECT COALESCE(SUM(h.amount - h.grant_amount), 0) FROM ledger AS h "
-        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.user_id = ? "
-        f"AND h.created_at >= ? AND h.created_at < ? AND {_NOT_RELEASED}",
-        (guild_id, user_id, encode_time(window.start), encode_time(window.end)),
-    ).fetchone()[0]
+    return _number(
+        raw.execute(
+            "SELECT COALESCE(SUM(h.amount - h.grant_amount), 0) FROM ledger AS h "
+            "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.user_id = ? "
+            f"AND h.created_at >= ? AND h.created_at < ? AND {_NOT_RELEASED}",
+            (guild_id, user_id, encode_time(window.start), encode_time(window.end)),
+        ).fetchone()[0]
+    )
 
 
 def grant_balance(raw: sqlite3.Connection, guild_id: int, user_id: int) -> int:
     """One-off credits the user has left: grants and adjustments minus what holds took."""
-    return raw.execute(
-        "SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger "
-        "        WHERE guild_id = ?1 AND user_id = ?2 AND kind IN ('grant', 'adjust'))"
-        " - (SELECT COALESCE(SUM(h.grant_amount), 0) FROM ledger AS h "
-        "    WHERE h.guild_id = ?1 AND h.user_id = ?2 AND h.kind = 'hold' AND h.grant_amount > 0"
-        f"   AND {_NOT_RELEASED})",
-        (guild_id, user_id),
-    ).fetchone()[0]
+    return _number(
+        raw.execute(
+            "SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger "
+            "        WHERE guild_id = ?1 AND user_id = ?2 AND kind IN ('grant', 'adjust'))"
+            " - (SELECT COALESCE(SUM(h.grant_amount), 0) FROM ledger AS h "
+            "    WHERE h.guild_id = ?1 AND h.user_id = ?2 AND h.kind = 'hold'"
+            "    AND h.grant_amount > 0"
+            f"   AND {_NOT_RELEASED})",
+            (guild_id, user_id),
+        ).fetchone()[0]
+    )
 
 
 def guild_spend(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
@@ -158,32 +163,38 @@ def guild_spend(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) ->
     if not window.bucket_aligned:
         # A historical or exotic offset; rare enough to pay for reading the ledger.
         return guild_spend_from_ledger(raw, guild_id, window)
-    return raw.execute(
-        "SELECT COALESCE(SUM(credits), 0) FROM guild_spend "
-        "WHERE guild_id = ? AND bucket >= ? AND bucket < ?",
-        (guild_id, bucket_of(window.start), bucket_of(window.end)),
-    ).fetchone()[0]
+    return _number(
+        raw.execute(
+            "SELECT COALESCE(SUM(credits), 0) FROM guild_spend "
+            "WHERE guild_id = ? AND bucket >= ? AND bucket < ?",
+            (guild_id, bucket_of(window.start), bucket_of(window.end)),
+        ).fetchone()[0]
+    )
 
 
 def guild_spend_from_ledger(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
     """Like ``guild_spend`` but summed from the ledger rows themselves."""
-    return raw.execute(
-        "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
-        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
-        f"AND {_NOT_RELEASED}",
-        (guild_id, encode_time(window.start), encode_time(window.end)),
-    ).fetchone()[0]
+    return _number(
+        raw.execute(
+            "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
+            "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
+            f"AND {_NOT_RELEASED}",
+            (guild_id, encode_time(window.start), encode_time(window.end)),
+        ).fetchone()[0]
+    )
 
 
 def charged_in(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
     """Credits charged (jobs succeeded) for the guild's jobs made in ``window``."""
-    return raw.execute(
-        "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
-        "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
-        "AND EXISTS (SELECT 1 FROM ledger AS c WHERE c.job_id = h.job_id "
-        "AND c.kind IN ('charge', 'release') AND c.kind = 'charge')",
-        (guild_id, encode_time(window.start), encode_time(window.end)),
-    ).fetchone()[0]
+    return _number(
+        raw.execute(
+            "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
+            "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
+            "AND EXISTS (SELECT 1 FROM ledger AS c WHERE c.job_id = h.job_id "
+            "AND c.kind IN ('charge', 'release') AND c.kind = 'charge')",
+            (guild_id, encode_time(window.start), encode_time(window.end)),
+        ).fetchone()[0]
+    )
 
 
 def usage_by_user(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> list[UsageRow]:
@@ -286,3 +297,9 @@ def audit(raw: sqlite3.Connection) -> list[str]:
             f"guild {guild_id} bucket {bucket}: spend total {kept} but the ledger says {actual}"
         )
     return problems
+
+
+def _number(value: object) -> int:
+    """A SUM or COUNT from SQLite, typed."""
+    assert isinstance(value, int)
+    return value

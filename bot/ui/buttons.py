@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from typing import Any
 
 import discord
 
@@ -62,16 +63,16 @@ class ResultButton(
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
+    async def from_custom_id(
         cls,
         interaction: discord.Interaction,
-        item: discord.ui.Button[discord.ui.View],
+        item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
     ) -> ResultButton:
         return cls(match["action"], int(match["job_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         try:
             await self._press(interaction)
         except Exception as error:
@@ -121,7 +122,7 @@ class RepromptModal(discord.ui.Modal, title="Reprompt this video"):
         )
         self.add_item(self.prompt)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         assert self.parent.result_url is not None
         options = options_of(request_of(self.parent))
         request = RepromptRequest.create(

@@ -25,7 +25,7 @@ class _JobOption(app_commands.Transformer):
     def type(self) -> discord.AppCommandOptionType:
         return discord.AppCommandOptionType.string
 
-    async def transform(self, interaction: discord.Interaction, value: str) -> int:  # type: ignore[override]
+    async def transform(self, interaction: discord.Interaction, value: str) -> int:
         return parse_job_number(value)
 
     async def autocomplete(  # type: ignore[override]
@@ -50,7 +50,7 @@ class AnyJob(_JobOption):
 
     finished_only = False
 
-    async def transform(self, interaction: discord.Interaction, value: str) -> int:  # type: ignore[override]
+    async def transform(self, interaction: discord.Interaction, value: str) -> int:
         try:
             return parse_job_number(value)
         except JobUnavailable:

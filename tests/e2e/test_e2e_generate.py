@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.helpers import buttons, job_id_of, percentages_shown, text_of
-from tests.e2e.stack import decode_video
+from tests.e2e.stack import decode_video, start_stack, stop_stack
 
 
 async def test_generate_shows_progress_and_posts_a_playable_video(stack):
@@ -77,3 +77,17 @@ async def test_bad_input_is_answered_privately_and_costs_nothing(stack):
         assert answer["flags"] & 64 and expected in text_of(answer), text_of(answer)
     assert len(stack.simulator.requests) == before
     assert await stack.job_ids() == []
+
+
+async def test_videos_of_the_built_in_simulator_say_they_are_simulated(tmp_path):
+    simulated = {"PIKA_PROVIDER": "simulator", "SIMULATOR_JOB_SECONDS": "1"}
+    stack = await start_stack(tmp_path, bot_extra=simulated)
+    try:
+        interaction = await stack.slash("alice", "generate", {"prompt": "a paper boat"})
+        progress = await stack.answer_of(interaction)
+        assert "Simulated video" in text_of(progress), text_of(progress)
+        result = await stack.result_for(job_id_of(progress))
+        assert "· result" in text_of(result) and "Simulated video" in text_of(result)
+        assert "not by Pika" in text_of(result)
+    finally:
+        await stop_stack(stack)

@@ -145,3 +145,34 @@ async def test_a_job_past_its_deadline_fails_clearly_and_costs_nothing(tmp_path)
         assert [e.kind.value for e in entries] == ["hold", "release"]
     finally:
         await stop_stack(stack)
+
+
+async def test_a_bot_killed_while_pika_takes_a_submission_never_sends_it_twice(tmp_path):
+    stack = await start_stack(tmp_path, job_seconds=2.0)
+    try:
+        _store, quota = await stack.store()
+        # Pika takes the job at once but its answer arrives 30 s later: the bot dies first.
+        stack.simulator.faults.update(
+            {"slow": {"count": 1, "seconds": 30, "routes": ["submit"], "after_handler": True}}
+        )
+        interaction = await stack.slash("alice", "generate", {"prompt": "lost in the mail"})
+        job_id = job_id_of(await stack.answer_of(interaction))
+        await stack.wait_for_job(lambda job: job.id == job_id and job.status == "submitting")
+        submissions = [r for r in stack.simulator.requests if r.path == "/web/generate"]
+        assert len(submissions) == 1
+
+        assert await stack.bot.kill() == -9
+        await stack.bot.start()
+
+        message = await stack.result_for(job_id, timeout=30)
+        said = text_of(message)
+        assert "· failed" in said and "restarted while sending this to Pika" in said, said
+        assert "No credits were charged" in said
+        # Pika saw one submission, though the bot never heard back about it.
+        assert len([r for r in stack.simulator.requests if r.path == "/web/generate"]) == 1
+        entries = await quota.ledger_entries(await stack.guild_id(), job_id=job_id)
+        assert [e.kind.value for e in entries] == ["hold", "release"]
+        answer = await stack.answer_of(await stack.slash("alice", "quota"))
+        assert "**10 credits** left of 10" in text_of(answer)
+    finally:
+        await stop_stack(stack)

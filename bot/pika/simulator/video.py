@@ -247,7 +247,7 @@ class _NoiseBand:
         self._rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
     def apply(self, frame: av.VideoFrame) -> av.VideoFrame:
-        planes = frame.to_ndarray()  # yuv420p: the luma rows come first
+        planes: np.ndarray = np.asarray(frame.to_ndarray())  # yuv420p: the luma rows first
         band = planes[: self.rows]
         noise = self._rng.integers(0, 64, band.shape, dtype=np.uint8)
         planes[: self.rows] = (band & np.uint8(0xC0)) | noise
@@ -341,7 +341,7 @@ def _overlay(
 
 def probe(source: Path | BinaryIO) -> VideoInfo:
     """Read an MP4's dimensions, frame rate and length, from a file or an open binary stream."""
-    with av.open(str(source) if isinstance(source, Path) else source) as container:
+    with av.open(str(source) if isinstance(source, Path) else source, "r") as container:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or 24
         fps = float(rate)
