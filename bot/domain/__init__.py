@@ -14,6 +14,7 @@ from bot.domain.errors import (
     QuotaReason,
     SettingProblem,
 )
+from bot.domain.failures import FailureReason
 from bot.domain.jobs import HoldState, JobRecord, NewJob, ProgressKind
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
@@ -23,6 +24,7 @@ __all__ = [
     "ACTIVE",
     "TERMINAL",
     "DomainError",
+    "FailureReason",
     "HoldState",
     "InvalidSettingError",
     "JobProblem",
