@@ -25,8 +25,8 @@ from bot.emulator.driver import EmulatorDriver
 from bot.emulator.server import Emulator
 from bot.pika.simulator import Simulator, SimulatorConfig
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
-from tests.e2e.bot_process import BotProcess
-from tests.e2e.stack import PIKA_KEY, bot_env
+from harness.process import BotProcess
+from harness.world import PIKA_KEY, bot_env
 
 
 def peak_memory_mib(pid: int) -> float:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import Literal
 
 import aiohttp
 import discord
@@ -14,10 +15,12 @@ import discord
 from bot.client import PikaBot
 from bot.config import Settings, SettingsError, load_settings
 from bot.discord_endpoints import apply_discord_endpoints
+from bot.jobs.push import WebhookSigner
 from bot.logs import setup_logging
 from bot.pika.factory import ProviderSetupError, open_provider
+from bot.server.app import BotServer, Health
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
-from bot.wiring import build_dependencies, simulator_warning
+from bot.wiring import build_dependencies, simulator_warning, webhook_signer
 
 log = logging.getLogger("bot")
 
@@ -49,6 +52,7 @@ async def run_bot(settings: Settings) -> int:
         warning = simulator_warning(settings)
         if warning:
             log.warning("%s", warning)
+        signer = await webhook_signer(settings, store)
         bot = PikaBot(
             settings,
             lambda bot: build_dependencies(
@@ -59,8 +63,14 @@ async def run_bot(settings: Settings) -> int:
                 store=store,
                 quota=quota,
                 provider=provider,
+                signer=signer,
             ),
         )
+        server = await _start_server(settings, bot, store, signer)
+        if server is False:
+            return 2
+        if server is not None:
+            stack.push_async_callback(server.stop)
 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -76,6 +86,43 @@ async def run_bot(settings: Settings) -> int:
                 loop.remove_signal_handler(signum)
     log.info("Stopped cleanly")
     return 0
+
+
+async def _start_server(
+    settings: Settings, bot: PikaBot, store: JobStore, signer: WebhookSigner | None
+) -> BotServer | Literal[False] | None:
+    """Start the HTTP server; False when it must run (pushes) and cannot."""
+    address = settings.http_address
+    if address is None:
+        return None
+    server = BotServer(
+        address,
+        engine=bot.deps.engine,
+        health=Health(
+            gateway=lambda: bot.gateway_up,
+            database=store.ping,
+            jobs_in_flight=bot.deps.engine.in_flight,
+        ),
+        counts=store.status_counts,
+        signer=signer,
+    )
+    try:
+        await server.start()
+    except OSError as error:
+        if signer is not None:
+            log.error(
+                "Cannot start: HTTP_LISTEN %s is not free (%s), and PIKA_WEBHOOK_URL needs it",
+                settings.http_listen,
+                error.strerror or error,
+            )
+            return False
+        log.warning(
+            "HTTP_LISTEN %s is not free (%s): no /healthz or /metrics this run",
+            settings.http_listen,
+            error.strerror or error,
+        )
+        return None
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

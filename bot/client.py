@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import types
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics
 from bot.command_sync import SyncState, sync_if_changed
 from bot.config import Settings
 from bot.deps import Dependencies
@@ -43,6 +46,22 @@ class PikaCommandTree(app_commands.CommandTree["PikaBot"]):
         await report_interaction_error(interaction, error)
 
 
+def _count_rate_limits() -> aiohttp.TraceConfig:
+    """Count Discord's 429s for /metrics (discord.py waits them out by itself)."""
+
+    async def on_end(
+        session: aiohttp.ClientSession,
+        context: types.SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        if params.response.status == 429:
+            metrics.DISCORD_429.inc()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    return trace
+
+
 def drop_unsupported(tree: app_commands.CommandTree[Any], capabilities: Capabilities) -> None:
     """Take the commands the provider cannot serve out of the tree, before they are synced."""
     for command in tree.get_commands():
@@ -73,7 +92,9 @@ class PikaBot(commands.Bot):
             tree_cls=PikaCommandTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            http_trace=_count_rate_limits(),
         )
+        self.gateway_up = False
         self.settings = settings
         self.shutting_down = False
         self._extensions = extensions + tuple(settings.extra_extensions)
@@ -110,7 +131,17 @@ class PikaBot(commands.Bot):
         await sync_if_changed(self.tree, self._sync_state, self.sync_key, force=True)
         return len(self.tree.get_commands())
 
+    async def on_connect(self) -> None:
+        self.gateway_up = True
+
+    async def on_resumed(self) -> None:
+        self.gateway_up = True
+
+    async def on_disconnect(self) -> None:
+        self.gateway_up = False
+
     async def on_ready(self) -> None:
+        self.gateway_up = True
         log.info(
             "Logged in as %s (%s) in %d guilds",
             self.user,

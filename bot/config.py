@@ -44,9 +44,18 @@ class Settings(BaseSettings):
     pika_provider: PikaProvider = PikaProvider.SIMULATOR
     pika_api_base: str | None = None
     pika_api_key: SecretStr | None = None
+    pika_webhook_url: str | None = None
+    """The public base URL at which Pika reaches the bot's HTTP server; unset: no push."""
     pika_webhook_secret: SecretStr | None = None
+    """Signs each job's webhook URL; made once and kept in the database when unset."""
     pika_timeout_seconds: float = Field(30.0, gt=0)
-    pika_polls_per_second: float = Field(5.0, gt=0)
+    pika_polls_per_second: float = Field(50.0, gt=0)
+    """The ceiling of the adaptive poll budget."""
+    pika_fallback_poll_seconds: float = Field(30.0, gt=0)
+    """With push, the slow interval of the safety-net polls."""
+
+    http_listen: str = "127.0.0.1:8088"
+    """host:port of the bot's HTTP server (webhooks, /healthz, /metrics), or "off"."""
 
     simulator_job_seconds: float = Field(4.0, ge=0)
 
@@ -57,6 +66,7 @@ class Settings(BaseSettings):
     quota_default_period: QuotaPeriod = QuotaPeriod.DAY
     quota_max_in_flight_user: int = Field(2, ge=1)
     quota_max_in_flight_guild: int = Field(10, ge=1)
+    quota_max_queued_user: int = Field(3, ge=0)
 
     progress_edit_interval_seconds: float = Field(3.0, ge=0)
     poll_interval_seconds: float = Field(3.0, gt=0)
@@ -80,7 +90,26 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
 
-    @field_validator("discord_api_base", "pika_api_base")
+    @field_validator("http_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError('must be host:port (e.g. 127.0.0.1:8088) or "off"')
+        return value
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """Where the HTTP server listens; None when it is off."""
+        if self.http_listen == "off":
+            return None
+        host, _, port = self.http_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @field_validator("discord_api_base", "pika_api_base", "pika_webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -102,6 +131,12 @@ class Settings(BaseSettings):
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _push_needs_the_server(self) -> Settings:
+        if self.pika_webhook_url and self.http_listen == "off":
+            raise ValueError("PIKA_WEBHOOK_URL needs HTTP_LISTEN (the server Pika pushes to)")
+        return self
 
     @model_validator(mode="after")
     def _provider_needs_key(self) -> Settings:

@@ -9,19 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
-from bot.config import Settings
-from bot.jobs.accounts import AccountService, ServerAdmin
-from bot.jobs.engine import JobEngine
-from bot.jobs.launch import Launcher
-from bot.pika.capabilities import Capabilities
-from bot.pika.provider import PikaProvider
-from bot.store import Clock, JobStore, QuotaEngine
-
 if TYPE_CHECKING:
+    # Only types: the UI imports this module, and the launcher imports the UI.
+    import aiohttp
+
     from bot.client import PikaBot
+    from bot.config import Settings
+    from bot.jobs.accounts import AccountService, ServerAdmin
+    from bot.jobs.engine import JobEngine
+    from bot.jobs.launch import Launcher
+    from bot.pika.capabilities import Capabilities
+    from bot.pika.provider import PikaProvider
+    from bot.store import Clock, JobStore, QuotaEngine
 
 
 @dataclass(frozen=True)

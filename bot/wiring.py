@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import aiohttp
@@ -14,6 +15,7 @@ from bot.jobs.accounts import AccountService, ServerAdmin
 from bot.jobs.engine import EngineSettings, JobEngine
 from bot.jobs.launch import Launcher
 from bot.jobs.outlet import DiscordOutlet
+from bot.jobs.push import WebhookSigner
 from bot.pika.provider import PikaProvider
 from bot.store import Clock, JobStore, QuotaEngine
 
@@ -37,7 +39,19 @@ def engine_settings(settings: Settings) -> EngineSettings:
         polls_per_second=settings.pika_polls_per_second,
         edit_interval=settings.progress_edit_interval_seconds,
         deadline=timedelta(minutes=settings.job_deadline_minutes),
+        fallback_poll=settings.pika_fallback_poll_seconds,
     )
+
+
+async def webhook_signer(settings: Settings, store: JobStore) -> WebhookSigner | None:
+    """The signer of per-job webhook URLs when pushes are configured (PIKA_WEBHOOK_URL)."""
+    if not settings.pika_webhook_url:
+        return None
+    if settings.pika_webhook_secret is not None:
+        secret = settings.pika_webhook_secret.get_secret_value()
+    else:
+        secret = await store.secret("webhook", lambda: secrets.token_hex(32))
+    return WebhookSigner(settings.pika_webhook_url, secret)
 
 
 def build_dependencies(
@@ -49,6 +63,7 @@ def build_dependencies(
     store: JobStore,
     quota: QuotaEngine,
     provider: PikaProvider,
+    signer: WebhookSigner | None = None,
 ) -> Dependencies:
     """Everything the bot works with; the outlet is the only part that holds the bot."""
     capabilities = provider.capabilities
@@ -61,6 +76,7 @@ def build_dependencies(
         settings=engine_settings(settings),
         now=clock.now,
         simulated=settings.pika_provider is ProviderName.SIMULATOR,
+        signer=signer,
     )
     accounts = AccountService(store, quota, capabilities)
     launcher = Launcher(

@@ -11,7 +11,8 @@ from discord.ext import commands
 from bot.jobs.accounts import AccountService
 from bot.jobs.engine import JobEngine
 from bot.ui import render
-from bot.ui.job_option import AnyJob
+from bot.ui.buttons import cancel_job
+from bot.ui.job_option import AnyJob, UnfinishedJob
 
 if TYPE_CHECKING:
     from bot.client import PikaBot
@@ -62,6 +63,14 @@ class Account(commands.Cog):
         )
         embed = render.job_embed(record, self.engine.view(record))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(description="Stop one of your videos that is still being made")
+    @app_commands.describe(job="The job to cancel (pick from the list)")
+    @app_commands.guild_only()
+    async def cancel(
+        self, interaction: discord.Interaction, job: app_commands.Transform[int, UnfinishedJob]
+    ) -> None:
+        await cancel_job(interaction, job)
 
 
 async def setup(bot: PikaBot) -> None:

@@ -23,14 +23,16 @@ class QuotaReason(StrEnum):
     """The member already has as many videos in the making as allowed."""
     GUILD_CONCURRENCY = "guild_concurrency"
     """The server already has as many videos in the making as allowed."""
+    USER_QUEUE_FULL = "user_queue_full"
+    """The member has as many videos in the making and waiting as allowed."""
 
 
 class QuotaExceeded(DomainError):
     """A request was refused by a quota; nothing was held or charged.
 
     For allowance and budget refusals ``needed``/``available`` are credits and ``resets_at``
-    says when they come back; for concurrency refusals they count job slots and ``resets_at``
-    is None.
+    says when they come back; for concurrency and queue refusals they count job slots,
+    ``resets_at`` is None, and ``running``/``waiting`` say what the member already has.
     """
 
     def __init__(
@@ -39,16 +41,35 @@ class QuotaExceeded(DomainError):
         needed: int,
         available: int,
         resets_at: datetime | None = None,
+        *,
+        running: int = 0,
+        waiting: int = 0,
     ) -> None:
         self.reason = reason
         self.needed = needed
         self.available = available
         self.resets_at = resets_at
+        self.running = running
+        self.waiting = waiting
         reset = f", resets {resets_at.isoformat()}" if resets_at else ""
         super().__init__(f"{reason.value}: needs {needed}, has {available}{reset}")
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.reason, self.needed, self.available, self.resets_at))
+        return (
+            _rebuild_quota_exceeded,
+            (self.reason, self.needed, self.available, self.resets_at, self.running, self.waiting),
+        )
+
+
+def _rebuild_quota_exceeded(
+    reason: QuotaReason,
+    needed: int,
+    available: int,
+    resets_at: datetime | None,
+    running: int,
+    waiting: int,
+) -> QuotaExceeded:
+    return QuotaExceeded(reason, needed, available, resets_at, running=running, waiting=waiting)
 
 
 class SettingProblem(StrEnum):
@@ -90,6 +111,8 @@ class JobProblem(StrEnum):
     """Its video is no longer available (a button on an old or failed result)."""
     OWNER_ONLY = "owner_only"
     """Only the job's owner may press its buttons in this server."""
+    NOT_YOURS_TO_CANCEL = "not_yours_to_cancel"
+    """Only the job's owner or the server's staff may cancel it."""
 
 
 class JobUnavailable(DomainError):

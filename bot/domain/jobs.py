@@ -105,6 +105,13 @@ class JobRecord:
     """When the submission was (first and only) sent; set before the request leaves."""
     error_code: FailureReason | None = None
     """Why it failed; ``error`` holds the provider's own words, if any."""
+    queue_seq: int | None = None
+    """Its place in the server's queue, in the order jobs joined it."""
+    started_at: datetime | None = None
+    """When it got a slot (left the queue, or never had to wait)."""
+    cancel_requested_at: datetime | None = None
+    """When its owner or staff asked to stop it (acted on, after a restart too)."""
+    cancelled_by: int | None = None
 
     @property
     def finished(self) -> bool:

@@ -12,6 +12,8 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Stopped by its owner or staff; never posted (charged only if the provider kept it)."""
 
     @property
     def finished(self) -> bool:
@@ -21,8 +23,10 @@ class JobStatus(StrEnum):
 class StoredStatus(StrEnum):
     """A job's life as the bot records it."""
 
+    WAITING = "waiting"
+    """Stored with its hold, waiting in the server's queue for a free slot."""
     PENDING = "pending"
-    """Stored with its hold; nothing has been sent to the provider yet."""
+    """Stored with its hold and a slot; nothing has been sent to the provider yet."""
     SUBMITTING = "submitting"
     """The submission is being sent (or was, before a crash): it may have reached the provider,
     so it is never sent again."""
@@ -32,6 +36,8 @@ class StoredStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Stopped by its owner or staff; never posted (charged only if the provider kept it)."""
 
     @property
     def finished(self) -> bool:
@@ -49,6 +55,7 @@ class StoredStatus(StrEnum):
 
 ACTIVE = frozenset(
     {
+        StoredStatus.WAITING,
         StoredStatus.PENDING,
         StoredStatus.SUBMITTING,
         StoredStatus.SUBMITTED,
@@ -57,5 +64,7 @@ ACTIVE = frozenset(
     }
 )
 """Statuses of a job still being made (its outcome is not known yet)."""
-TERMINAL = frozenset({StoredStatus.SUCCEEDED, StoredStatus.FAILED})
+TERMINAL = frozenset({StoredStatus.SUCCEEDED, StoredStatus.FAILED, StoredStatus.CANCELLED})
+SUBMITTED = frozenset({StoredStatus.SUBMITTED, StoredStatus.QUEUED, StoredStatus.RUNNING})
+"""Statuses of a job the provider has (it may be making it now)."""
 """Statuses a job never leaves."""

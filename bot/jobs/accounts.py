@@ -80,6 +80,17 @@ class AccountService:
             raise JobUnavailable(JobProblem.NOT_FINISHED, job_id)
         return record
 
+    async def job_to_cancel(
+        self, guild_id: int | None, user_id: int, job_id: int, *, staff: bool
+    ) -> JobRecord:
+        """The job a member asks to cancel: theirs, or anyone's for the server's staff."""
+        record = await self._store.get_job(job_id)
+        if record is None or record.guild_id != guild_id:
+            raise JobUnavailable(JobProblem.NOT_FOUND, job_id)
+        if record.owner_id != user_id and not staff:
+            raise JobUnavailable(JobProblem.NOT_YOURS_TO_CANCEL, job_id, record.owner_id)
+        return record
+
     async def result_for_button(self, job_id: int, presser_id: int) -> JobRecord:
         """The finished job behind a result button, if this member may press it."""
         record = await self._store.get_job(job_id)
@@ -101,6 +112,13 @@ class AccountService:
         if finished_only:
             records = [r for r in records if r.status is StoredStatus.SUCCEEDED]
         return records
+
+    async def search_unfinished(self, guild_id: int, user_id: int, current: str) -> list[JobRecord]:
+        """The member's jobs still in the making, for /cancel's autocomplete."""
+        records = await self._store.search_jobs(
+            guild_id, user_id, current, limit=100, finished_only=False
+        )
+        return [r for r in records if r.status.active][:AUTOCOMPLETE_LIMIT]
 
 
 class ServerAdmin:

@@ -1,40 +1,37 @@
-"""The job engine: submit once, track, show progress, deliver, settle.
+"""The job engine: queue fairly, submit once, track, show progress, deliver, settle.
 
 Every step reads what the previous one stored, so a restart resumes at any step:
-``pending`` (stored with its hold) -> ``submitting`` (recorded before the request leaves) ->
-``submitted``/``queued``/``running`` (polled) -> ``succeeded``/``failed`` (settled) ->
-delivered (a message id is stored). The engine speaks to the store, the provider and the
-outlet through typed interfaces (``bot.jobs.ports``); it knows no Discord and no SQL.
+``waiting`` (in the server's queue) -> ``pending`` (a slot, never sent) -> ``submitting``
+(recorded before the request leaves) -> ``submitted``/``queued``/``running`` (polled, or woken
+by a push) -> ``succeeded``/``failed``/``cancelled`` (settled) -> delivered. The engine speaks
+to the store, the provider and the outlet through typed interfaces (``bot.jobs.ports``); it
+knows no Discord and no SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import time
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import aiohttp
 
+from bot import metrics
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord, ProgressKind
-from bot.domain.status import JobStatus, StoredStatus
-from bot.jobs.download import DownloadError, discard, download_to_file
-from bot.jobs.ports import (
-    JobStorePort,
-    MessageTarget,
-    Outlet,
-    OutletError,
-    RetryLater,
-    TokenDead,
-    TooLarge,
-    Unreachable,
-)
-from bot.jobs.scheduler import DueQueue, RateLimiter, next_poll_delay
-from bot.jobs.views import JobView, request_of, view_of
+from bot.domain.status import SUBMITTED, JobStatus, StoredStatus
+from bot.jobs.delivery import Delivery
+from bot.jobs.eta import DurationModel
+from bot.jobs.ports import JobStorePort, MessageTarget, Outlet, OutletError, TokenDead
+from bot.jobs.push import WebhookSigner
+from bot.jobs.scheduler import DueQueue, PollBudget, Priority, next_poll_delay
+from bot.jobs.views import JobView, Outlook, request_of, view_of
 from bot.pika.errors import (
     AuthenticationError,
     PikaError,
@@ -45,11 +42,14 @@ from bot.pika.errors import (
 )
 from bot.pika.job import Job
 from bot.pika.provider import PikaProvider
+from bot.pika.requests import model_of
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_POLLS = 32
+MAX_CONCURRENT_STEPS = 32
 DELIVERY_RETRY_SECONDS = 10.0
+END_MARGIN_SECONDS = 0.3
+"""How long after a job's estimated end its first look comes (a job seldom ends early)."""
 
 
 def ref_for(job_id: int) -> str:
@@ -60,20 +60,47 @@ def ref_for(job_id: int) -> str:
 @dataclass(frozen=True)
 class EngineSettings:
     poll_interval: float = 3.0
-    polls_per_second: float = 5.0
+    polls_per_second: float = 50.0
+    """The ceiling of the adaptive poll budget."""
+    poll_floor: float = 1.0
     edit_interval: float = 3.0
     deadline: timedelta = timedelta(minutes=30)
     default_upload_limit: int = 10 * 1024 * 1024
+    fallback_poll: float = 30.0
+    """With pushes, the slow safety-net interval between polls once the estimated end passed."""
+    push_recovery: timedelta = timedelta(minutes=5)
+    """With pushes, how long a submission whose answer was lost waits for a push naming it."""
+
+
+class CancelOutcome(StrEnum):
+    REMOVED = "removed"
+    """It had not reached Pika: removed, its hold released."""
+    RELEASED = "released"
+    """Pika confirmed it stopped it: never posted, its hold released."""
+    CHARGED = "charged"
+    """Pika makes it anyway (no cancel there): never posted, its hold charged."""
+    FINISHED = "finished"
+    """It had already finished: nothing to stop."""
 
 
 @dataclass
 class _Shown:
-    """What the progress message last showed, and when it was edited."""
+    """What the progress message last showed, and what the tracker knows of the job."""
 
     signature: Hashable | None = None
     edited_at: float = float("-inf")
     polls: int = 0
     failures: int = 0
+    finished_seen: float | None = None
+    """When the bot learned the job finished (monotonic), for the latency it reports."""
+
+
+@dataclass
+class _Line:
+    """A server's queue as last computed: each waiting job's place and expected start."""
+
+    positions: dict[int, int] = field(default_factory=dict)
+    starts_in: dict[int, float] = field(default_factory=dict)
 
 
 def _failure_of(error: PikaError) -> tuple[FailureReason, str | None]:
@@ -94,7 +121,8 @@ def _failure_of(error: PikaError) -> tuple[FailureReason, str | None]:
 
 
 class JobEngine:
-    """One tracker for every job: a due-time queue, a poll rate limit, throttled edits."""
+    """One tracker for every job: a prioritised due queue, an adaptive poll budget, throttled
+    edits, a fair queue per server, pushes as hints, and cancel."""
 
     def __init__(
         self,
@@ -106,36 +134,49 @@ class JobEngine:
         settings: EngineSettings,
         now: Callable[[], datetime],
         simulated: bool = False,
+        signer: WebhookSigner | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
         self.outlet = outlet
-        self.http = http
         self.settings = settings
         self.now = now
         self.simulated = simulated
+        self.signer = signer
+        """Set when pushes are configured: submissions carry a webhook URL, polls back off."""
+        self.durations = DurationModel(store.record_duration)
+        self.budget = PollBudget(settings.polls_per_second, floor=settings.poll_floor)
         self._queue = DueQueue()
-        self._limiter = RateLimiter(settings.polls_per_second)
         self._shown: dict[int, _Shown] = {}
+        self._lines: dict[int, _Line] = {}
         self._busy: set[int] = set()
+        self._sending: dict[int, asyncio.Event] = {}
+        self._confirming: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_STEPS)
         self._loop_task: asyncio.Task[None] | None = None
         self._dead_tokens: set[int] = set()
-        self._link_only: set[int] = set()
+        self.delivery = Delivery(self, http)
+
+    @property
+    def push(self) -> bool:
+        return self.signer is not None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Pick up every job a previous run left unfinished, then start tracking."""
+        self.durations.load(await self.store.recent_durations())
         interrupted = []
         for record in await self.store.unfinished_jobs():
             if record.status is StoredStatus.SUBMITTING:
                 interrupted.append(record)
-            else:
+            elif record.status is not StoredStatus.WAITING:
                 self._queue.schedule(record.id, 0)
         for record in interrupted:
             await self._reconcile(record)
+        for guild_id in await self.store.guilds_with_waiting_jobs():
+            await self.queue_changed(guild_id)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._queue))
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
 
@@ -148,27 +189,58 @@ class JobEngine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def track(self, job_id: int, delay: float = 0.0) -> None:
-        self._queue.schedule(job_id, delay)
+    def track(self, job_id: int, delay: float = 0.0, priority: Priority = Priority.NOW) -> None:
+        self._queue.schedule(job_id, delay, priority)
+
+    def in_flight(self) -> int:
+        """Jobs the tracker is looking after now."""
+        return len(self._queue) + len(self._busy)
+
+    # -- what a message shows ----------------------------------------------------------------
 
     def view(self, record: JobRecord) -> JobView:
-        return view_of(record, self.now(), simulated=self.simulated)
+        return view_of(record, self.now(), simulated=self.simulated, outlook=self._outlook(record))
+
+    def _outlook(self, record: JobRecord) -> Outlook | None:
+        """Where the job stands: its place in the queue and when it should start or end."""
+        if record.status is StoredStatus.WAITING:
+            line = self._lines.get(record.guild_id)
+            if line is None or record.id not in line.positions:
+                return None
+            return Outlook(ahead=line.positions[record.id], seconds=line.starts_in.get(record.id))
+        if record.status.active:
+            started = record.submitted_at or record.started_at or record.created_at
+            left = self.expected_seconds(record) - (self.now() - started).total_seconds()
+            return Outlook(ahead=None, seconds=max(0.0, left), overrun=left <= 0)
+        return None
+
+    def expected_seconds(self, record: JobRecord) -> float:
+        """How long a job of this kind takes, from the latest ones."""
+        model = model_of(request_of(record))
+        return self.durations.estimate(
+            record.provider, record.operation, model.value if model else None
+        ).seconds
+
+    # -- the loop ------------------------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
             try:
-                job_id = self._queue.pop_due()
-                if job_id is None:
+                ready = self._queue.peek_ready()
+                if ready is None:
                     await self._queue.wait(timeout=30)
                     continue
+                job_id, priority = ready
                 if job_id in self._busy:
-                    self._queue.schedule(job_id, 0.5)
+                    self._queue.schedule(job_id, 0.25, priority)
                     continue
-                wait = self._limiter.try_acquire()
-                if wait > 0:
-                    self._queue.schedule(job_id, 0)
-                    await asyncio.sleep(wait)  # the rate limit itself, not synchronisation
-                    continue
+                if priority.polls:
+                    wait = self.budget.try_acquire()
+                    if wait > 0:
+                        # The budget itself; something that needs no poll may come meanwhile.
+                        await self._queue.wait_for_change(timeout=wait)
+                        continue
+                self._queue.pop_ready()
                 await self._slots.acquire()
                 self._busy.add(job_id)
                 task = asyncio.create_task(self._step_guarded(job_id), name=f"job-{job_id}")
@@ -191,30 +263,54 @@ class JobEngine:
             self._busy.discard(job_id)
             self._slots.release()
 
-    # -- one step of one job -----------------------------------------------------------------
-
     async def _step(self, job_id: int) -> None:
         record = await self.store.get_job(job_id)
         if record is None:
             return
-        if record.status is StoredStatus.PENDING:
+        if record.cancel_requested_at is not None and not record.finished:
+            await self._carry_out_cancel(record)
+        elif record.status is StoredStatus.WAITING:
+            await self._show_progress(record, self._shown.setdefault(record.id, _Shown()))
+        elif record.status is StoredStatus.PENDING:
             await self.submit(record)
         elif record.status is StoredStatus.SUBMITTING:
-            return  # being sent right now; its sender tracks it
+            if record.id not in self._sending:
+                await self._await_lost_submission(record)
         elif record.status.active:
             await self._poll(record)
         else:
-            await self._finish(record)
+            await self.delivery.finish(record)
+
+    # -- submitting ------------------------------------------------------------------------------
 
     async def submit(self, record: JobRecord) -> None:
         """Send a stored job to Pika, once ever; a refusal releases the credits and says why."""
-        if not await self.store.begin_submit(record.id):
-            log.info("Job %s: its submission was already started; not sending again", record.id)
-            return
+        if record.id in self._sending:
+            return  # this process is sending it right now
+        # Marked before the database says "submitting", so no step takes it for a lost one.
+        sent = self._sending[record.id] = asyncio.Event()
         try:
-            provider_job_id = await self.provider.submit(request_of(record), ref=ref_for(record.id))
+            if not await self.store.begin_submit(record.id):
+                log.info("Job %s: its submission was already started; not sending again", record.id)
+                return
+            await self._send(record)
+        finally:
+            del self._sending[record.id]
+            sent.set()
+
+    async def _send(self, record: JobRecord) -> None:
+        webhook = self.signer.url_for(record.id) if self.signer is not None else None
+        try:
+            provider_job_id = await self.provider.submit(
+                request_of(record), ref=ref_for(record.id), webhook_url=webhook
+            )
         except PikaError as error:
             code, detail = _failure_of(error)
+            if code is FailureReason.PIKA_NO_ANSWER and self.push:
+                # It may be at Pika: a push naming it can still recover it.
+                log.warning("Job %s: no answer from Pika; waiting for a push", record.id)
+                self.track(record.id, self.settings.push_recovery.total_seconds())
+                return
             if code is FailureReason.PIKA_NO_ANSWER:
                 log.warning("Job %s: Pika may have taken it but did not answer", record.id)
             await self._fail(record, code, detail)
@@ -233,50 +329,111 @@ class JobEngine:
             record.owner_id,
             record.guild_id,
         )
-        self.track(record.id, self.settings.poll_interval)
+        self._schedule_first_look(record)
+
+    def _schedule_first_look(self, record: JobRecord) -> None:
+        expected = self.expected_seconds(record)
+        if self.push:
+            # The push should come; one look near the end (plus a margin) is the safety net.
+            self.track(record.id, expected + self.settings.fallback_poll / 6, Priority.RENDERING)
+        else:
+            self.track(record.id, self.settings.poll_interval, Priority.QUEUED)
 
     async def _reconcile(self, record: JobRecord) -> None:
         """A submission was on its way when the bot stopped: find it, or give the credits back.
 
-        It is never sent again (the owner would pay twice); a provider that can look the job
-        up by our reference recovers it, otherwise the job fails with nothing charged.
+        It is never sent again (the owner would pay twice). A provider that can look the job
+        up by our reference recovers it; with pushes configured a push naming it can still
+        recover it for a while; otherwise the job fails with nothing charged.
         """
         try:
             found = await self.provider.recover(ref_for(record.id), request_of(record))
         except PikaError as error:
             log.warning("Job %s: could not look up its lost submission (%s)", record.id, error)
             found = None
-        if found is None:
-            log.warning("Job %s: the bot stopped while Pika was taking it; releasing", record.id)
-            await self._fail(record, FailureReason.SUBMISSION_LOST)
+        if found is not None:
+            await self.store.mark_submitted(record.id, found)
+            log.info("Job %s: found its submission as %s after the restart", record.id, found)
+            self.track(record.id, 0, Priority.DUE)
             return
-        await self.store.mark_submitted(record.id, found)
-        log.info("Job %s: found its submission as %s after the restart", record.id, found)
-        self.track(record.id, 0)
+        await self._await_lost_submission(record)
+
+    async def _await_lost_submission(self, record: JobRecord) -> None:
+        sent_at = record.submit_started_at or record.created_at
+        waited = self.now() - sent_at
+        if self.push and waited < self.settings.push_recovery:
+            left = (self.settings.push_recovery - waited).total_seconds()
+            self.track(record.id, left)
+            return
+        log.warning("Job %s: Pika may not have received it; releasing its credits", record.id)
+        await self._fail(record, FailureReason.SUBMISSION_LOST)
+
+    # -- pushes ----------------------------------------------------------------------------------
+
+    async def pushed(self, job_id: int, payload: object) -> bool:
+        """A push says job ``job_id`` changed: look at it now with one GET. False if unknown.
+
+        The push body is never trusted: it only tells which job to look at and, for a
+        submission whose answer was lost, which provider job to claim.
+        """
+        record = await self.store.get_job(job_id)
+        if record is None:
+            return False
+        if record.finished:
+            metrics.PUSHES.labels("late").inc()
+            return True
+        metrics.PUSHES.labels("accepted").inc()
+        if record.status is StoredStatus.SUBMITTING and job_id not in self._sending:
+            named = self.provider.pushed_job_id(payload)
+            if named is not None:
+                self._spawn(self._claim(record, named), f"claim-{job_id}")
+            return True
+        if record.status in SUBMITTED:
+            self._confirming.add(job_id)
+            self.track(job_id, 0, Priority.NOW)  # a confirming GET, outside the poll budget
+        return True
+
+    async def _claim(self, record: JobRecord, provider_job_id: str) -> None:
+        try:
+            job = await self.provider.claim(provider_job_id, request_of(record))
+        except PikaError as error:
+            log.warning(
+                "Job %s: could not check pushed job %s (%s)", record.id, provider_job_id, error
+            )
+            return
+        if job is None:
+            return
+        await self.store.mark_submitted(record.id, provider_job_id)
+        log.info("Job %s: recovered from a push as %s", record.id, provider_job_id)
+        self.track(record.id, 0, Priority.NOW)
+
+    # -- polling -------------------------------------------------------------------------------
 
     async def _poll(self, record: JobRecord) -> None:
         shown = self._shown.setdefault(record.id, _Shown())
-        if self.now() - record.created_at > self.settings.deadline:
+        started = record.started_at or record.submit_started_at or record.created_at
+        if self.now() - started > self.settings.deadline:
             limit = str(int(self.settings.deadline.total_seconds()))
             await self._fail(record, FailureReason.DEADLINE, limit)
             return
         assert record.provider_job_id is not None  # submitted jobs have one
+        confirm = record.id in self._confirming
+        self._confirming.discard(record.id)
         try:
             job: Job = await self.provider.fetch(record.provider_job_id)
         except PikaError as error:
-            shown.failures += 1
-            delay = min(self.settings.poll_interval * 2 ** min(shown.failures, 5), 60)
-            log.warning(
-                "Job %s: status check failed (%s); retrying in %.1fs", record.id, error, delay
-            )
-            self.track(record.id, delay)
+            self._after_poll_error(record, shown, error)
             return
+        self.budget.clean()
+        metrics.POLL_BUDGET.set(self.budget.rate)
+        metrics.POLLS.labels("confirm" if confirm else "ok").inc()
         shown.failures = 0
         shown.polls += 1
         if job.status is JobStatus.FAILED:
             await self._fail(record, FailureReason.PIKA_FAILED, job.error)
             return
         if job.status is JobStatus.SUCCEEDED:
+            shown.finished_seen = time.monotonic()
             await self.store.finish_succeeded(
                 record.id,
                 result_url=job.result_url,
@@ -285,7 +442,8 @@ class JobEngine:
                 duration=job.duration,
                 seed=job.seed,
             )
-            await self._finish_by_id(record.id)
+            await self._learn_duration(record)
+            await self._after_finish(record.id, record.guild_id)
             return
         status = StoredStatus.RUNNING if job.status is JobStatus.RUNNING else StoredStatus.QUEUED
         await self.store.update_status(
@@ -300,26 +458,66 @@ class JobEngine:
         if updated is None:
             return
         await self._show_progress(updated, shown)
-        since = updated.submitted_at or updated.created_at
-        delay = next_poll_delay(
-            status,
-            job.progress,
-            shown.polls,
-            self.settings.poll_interval,
-            (self.now() - since).total_seconds(),
-        )
-        if shown.signature != self.outlet.signature(self.view(updated)):
+        self._schedule_next_poll(updated, job, shown)
+
+    def _after_poll_error(self, record: JobRecord, shown: _Shown, error: PikaError) -> None:
+        shown.failures += 1
+        retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+        if isinstance(error, RateLimitedError | UnavailableError):
+            self.budget.overloaded(retry_after)
+            metrics.POLL_BUDGET.set(self.budget.rate)
+        metrics.POLLS.labels("rate_limited" if retry_after is not None else "error").inc()
+        delay = min(self.settings.poll_interval * 2 ** min(shown.failures, 5), 60)
+        delay = max(delay, retry_after or 0)
+        log.warning("Job %s: status check failed (%s); retrying in %.1fs", record.id, error, delay)
+        self.track(record.id, delay, Priority.RENDERING)
+
+    def _schedule_next_poll(self, record: JobRecord, job: Job, shown: _Shown) -> None:
+        started = record.submitted_at or record.created_at
+        elapsed = (self.now() - started).total_seconds()
+        estimate = self.durations.estimate(record.provider, record.operation, _model(record))
+        until_end = estimate.seconds - elapsed
+        if self.push:
+            # Polls are the safety net: near the estimated end once, then slowly.
+            delay = until_end + END_MARGIN_SECONDS if until_end > 0 else self.settings.fallback_poll
+            priority = Priority.RENDERING if until_end > 0 else Priority.DUE
+        else:
+            by_progress = next_poll_delay(
+                record.status.value, job.progress, shown.polls, self.settings.poll_interval, elapsed
+            )
+            if until_end > 0 and estimate.known:
+                # History says when it ends: look then, unless progress says it is nearer.
+                delay = min(by_progress, until_end + END_MARGIN_SECONDS)
+            elif until_end <= 0:
+                # Past its expected end: each look is likely to find it done.
+                delay = min(by_progress, self.settings.poll_interval / 2)
+            else:
+                delay = by_progress
+            priority = _poll_priority(record.status, until_end - delay)
+        if shown.signature != self.outlet.signature(self.view(record)):
             # A change is waiting for the edit throttle: come back when it may be shown.
             wait = shown.edited_at + self.settings.edit_interval - time.monotonic()
             delay = min(delay, max(wait, 0.05))
-        self.track(record.id, delay)
+        self.track(record.id, delay, priority)
+
+    async def _learn_duration(self, record: JobRecord) -> None:
+        started = record.submitted_at or record.submit_started_at
+        if started is None:
+            return
+        seconds = (self.now() - started).total_seconds()
+        await self.durations.observe(record.provider, record.operation, _model(record), seconds)
+
+    # -- progress messages -----------------------------------------------------------------------
 
     async def _show_progress(self, record: JobRecord, shown: _Shown) -> None:
         view = self.view(record)
         signature = self.outlet.signature(view)
         if signature == shown.signature:
             return
-        if time.monotonic() - shown.edited_at < self.settings.edit_interval:
+        wait = shown.edited_at + self.settings.edit_interval - time.monotonic()
+        if wait > 0:
+            if record.status is StoredStatus.WAITING:
+                self.track(record.id, wait)  # nothing polls a waiting job: come back for it
             return
         try:
             if not await self.outlet.show_progress(self.target(record), view):
@@ -327,7 +525,7 @@ class JobEngine:
         except TokenDead:
             self._dead_tokens.add(record.id)
             await self._hand_over(record, view)
-        except (RetryLater, Unreachable) as error:
+        except OutletError as error:
             log.warning("Job %s: progress edit failed (%s)", record.id, error)
             return
         shown.signature = signature
@@ -353,6 +551,103 @@ class JobEngine:
         assert stored is not None
         return stored
 
+    # -- the queue -------------------------------------------------------------------------------
+
+    async def accepted(self, record: JobRecord) -> None:
+        """A new job is stored and shown: start it, or place it in its server's queue."""
+        if record.status is StoredStatus.PENDING:
+            await self.submit(record)
+        await self.queue_changed(record.guild_id)
+
+    async def queue_changed(self, guild_id: int) -> None:
+        """Slots may have freed (or a job joined the queue): start what can start, and
+        refresh where every waiting job stands."""
+        await self.store.promote_waiting(guild_id)
+        for record in await self.store.pending_jobs(guild_id):
+            if record.id not in self._queue and record.id not in self._busy:
+                self.track(record.id, 0)
+        line = await self.store.waiting_line(guild_id)
+        if not line:
+            self._lines.pop(guild_id, None)
+            return
+        self._lines[guild_id] = await self._line(guild_id, line)
+        for job_id in line:
+            if job_id not in self._busy:
+                self.track(job_id, 0)
+
+    async def _line(self, guild_id: int, line: list[int]) -> _Line:
+        """Places in the queue, and when each should start.
+
+        The running jobs' expected ends free the server's slots and their members' own; each
+        waiting job in turn starts when both a server slot and one of its member's are free.
+        """
+        settings = await self.store.guild_settings(guild_id)
+        running = await self.store.running_jobs(guild_id)
+        server = _Slots(settings.max_in_flight_guild)
+        members: dict[int, _Slots] = {}
+
+        def member(owner: int) -> _Slots:
+            return members.setdefault(owner, _Slots(settings.max_in_flight_user))
+
+        for record in running:
+            left = self._seconds_left(record)
+            server.take(left)
+            member(record.owner_id).take(left)
+        starts: dict[int, float] = {}
+        for job_id in line:
+            waiting = await self.store.get_job(job_id)
+            if waiting is None:
+                continue
+            own = member(waiting.owner_id)
+            start = max(server.next_free(), own.next_free())
+            end = start + self.expected_seconds(waiting)
+            server.replace(end)
+            own.replace(end)
+            starts[job_id] = start
+        return _Line({job_id: index for index, job_id in enumerate(line)}, starts)
+
+    def _seconds_left(self, record: JobRecord) -> float:
+        started = record.submitted_at or record.started_at or record.created_at
+        return max(0.0, self.expected_seconds(record) - (self.now() - started).total_seconds())
+
+    # -- cancel ----------------------------------------------------------------------------------
+
+    async def cancel(self, job_id: int, actor_id: int) -> CancelOutcome:
+        """Stop a job for its owner or staff (the caller checked who may)."""
+        requested = await self.store.request_cancel(job_id, actor_id)
+        if requested is None:
+            return CancelOutcome.FINISHED
+        sending = self._sending.get(job_id)
+        if sending is not None:
+            # Pika is taking it right now: wait for its answer, then stop the job it made.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sending.wait(), timeout=60)
+        record = await self.store.get_job(job_id)
+        if record is None or record.finished:
+            return CancelOutcome.FINISHED
+        return await self._carry_out_cancel(record)
+
+    async def _carry_out_cancel(self, record: JobRecord) -> CancelOutcome:
+        """Settle a job whose cancel was asked for (now, or before a restart)."""
+        charge = False
+        if record.status in SUBMITTED and record.provider_job_id is not None:
+            try:
+                charge = not await self.provider.cancel(record.provider_job_id)
+            except PikaError as error:
+                log.warning("Job %s: Pika could not cancel it (%s)", record.id, error)
+                charge = True  # it is being made and will be billed
+        elif record.status is StoredStatus.SUBMITTING:
+            charge = True  # it may be at Pika already; the owner pays once, never twice
+        if not await self.store.finish_cancelled(record.id, charge=charge):
+            return CancelOutcome.FINISHED
+        if record.status in (StoredStatus.WAITING, StoredStatus.PENDING):
+            outcome = CancelOutcome.REMOVED
+        else:
+            outcome = CancelOutcome.CHARGED if charge else CancelOutcome.RELEASED
+        log.info("Job %s: cancelled (%s)", record.id, outcome.value)
+        await self._after_finish(record.id, record.guild_id)
+        return outcome
+
     # -- the end of a job --------------------------------------------------------------------
 
     async def _fail(
@@ -361,108 +656,27 @@ class JobEngine:
         await self.store.finish_failed(record.id, detail, code=code)
         log.info("Job %s: failed (%s%s); hold released", record.id, code.value,
                  f": {detail}" if detail else "")  # fmt: skip
-        await self._finish_by_id(record.id)
+        await self._after_finish(record.id, record.guild_id)
 
-    async def _finish_by_id(self, job_id: int) -> None:
+    async def _after_finish(self, job_id: int, guild_id: int) -> None:
+        """Deliver the outcome, and let the server's queue move up."""
+        await self.queue_changed(guild_id)
         record = await self.store.get_job(job_id)
         if record is not None:
-            await self._finish(record)
+            await self.delivery.finish(record)
 
-    async def _finish(self, record: JobRecord) -> None:
-        """Deliver a finished job's outcome exactly once, then forget it."""
-        if record.delivered:
-            self._forget(record.id)
-            return
-        if record.status is StoredStatus.SUCCEEDED:
-            await self._deliver_result(record)
-        else:
-            await self._deliver_failure(record)
+    def finished_seen(self, job_id: int) -> float | None:
+        shown = self._shown.get(job_id)
+        return shown.finished_seen if shown else None
 
-    def _forget(self, job_id: int) -> None:
+    def forget(self, job_id: int) -> None:
         self._shown.pop(job_id, None)
         self._queue.discard(job_id)
         self._dead_tokens.discard(job_id)
-        self._link_only.discard(job_id)
+        self.delivery.forget(job_id)
 
-    async def _already_posted(self, record: JobRecord, kind: str) -> bool:
-        if record.delivery_attempts == 0:
-            return False
-        found = await self.outlet.find_posted(record.channel_id, record.id, kind)
-        if found is None:
-            return False
-        await self.store.mark_delivered(record.id, found)
-        self._forget(record.id)
-        log.info(
-            "Job %s: found message %s from before the restart; not posting again", record.id, found
-        )
-        return True
-
-    async def _deliver_result(self, record: JobRecord) -> None:
-        if await self._already_posted(record, "result"):
-            return
-        assert record.result_url is not None  # succeeded jobs have one
-        limit = record.upload_limit or self.settings.default_upload_limit
-        if record.id in self._link_only:
-            limit = 0
-        try:
-            downloaded = await download_to_file(self.http, record.result_url, max_bytes=limit)
-        except DownloadError as error:
-            log.warning("Job %s: %s; retrying", record.id, error)
-            self.track(record.id, DELIVERY_RETRY_SECONDS)
-            return
-        try:
-            await self.store.record_delivery_attempt(record.id)
-            oversize = downloaded.size if downloaded.path is None else None
-            message_id = await self.outlet.post_result(
-                self.target(record), self.view(record), downloaded.path, oversize
-            )
-        except OutletError as error:
-            await self._after_post_error(record, error)
-            return
-        finally:
-            discard(downloaded)
-        await self._delivered(record, message_id)
-
-    async def _deliver_failure(self, record: JobRecord) -> None:
-        if await self._already_posted(record, "failure"):
-            return
-        await self.store.record_delivery_attempt(record.id)
-        try:
-            message_id = await self.outlet.post_failure(self.target(record), self.view(record))
-        except OutletError as error:
-            await self._after_post_error(record, error)
-            return
-        await self._delivered(record, message_id)
-
-    async def _delivered(self, record: JobRecord, message_id: int | None) -> None:
-        await self.store.mark_delivered(record.id, message_id)
-        self._forget(record.id)
-        log.info(
-            "Job %s: delivered as message %s (user %s, guild %s)",
-            record.id,
-            message_id,
-            record.owner_id,
-            record.guild_id,
-        )
-
-    async def _after_post_error(self, record: JobRecord, error: OutletError) -> None:
-        """Learn from a failed post and try again when it can work."""
-        if isinstance(error, TokenDead):
-            # Discord's clock killed the token before ours did: use the channel from now on.
-            self._dead_tokens.add(record.id)
-            log.info("Job %s: the interaction token is dead; using channel messages", record.id)
-            self.track(record.id, 0)
-        elif isinstance(error, TooLarge):
-            self._link_only.add(record.id)
-            log.info("Job %s: the video is over the upload limit; posting a link", record.id)
-            self.track(record.id, 0)
-        elif isinstance(error, Unreachable):
-            log.warning("Job %s: its channel is gone (%s); giving up delivery", record.id, error)
-            await self._delivered(record, None)
-        else:
-            after = error.after if isinstance(error, RetryLater) else DELIVERY_RETRY_SECONDS
-            log.warning("Job %s: posting failed (%s); retrying in %.0fs", record.id, error, after)
-            self.track(record.id, after)
+    def mark_token_dead(self, job_id: int) -> None:
+        self._dead_tokens.add(job_id)
 
     def target(self, record: JobRecord) -> MessageTarget:
         token_dead = record.id in self._dead_tokens
@@ -474,3 +688,36 @@ class JobEngine:
             token=None if token_dead else record.interaction_token,
             token_expires_at=None if token_dead else record.token_expires_at,
         )
+
+    def _spawn(self, work: Coroutine[object, object, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class _Slots:
+    """When each of N slots frees up (for estimating starts)."""
+
+    def __init__(self, count: int) -> None:
+        self._frees = [0.0] * max(1, count)
+
+    def take(self, until: float) -> None:
+        """A running job holds the earliest free slot until ``until``."""
+        heapq.heapreplace(self._frees, max(until, self._frees[0]))
+
+    def next_free(self) -> float:
+        return self._frees[0]
+
+    def replace(self, until: float) -> None:
+        heapq.heapreplace(self._frees, until)
+
+
+def _model(record: JobRecord) -> str | None:
+    model = model_of(request_of(record))
+    return model.value if model is not None else None
+
+
+def _poll_priority(status: StoredStatus, left_at_poll: float) -> Priority:
+    if status is StoredStatus.QUEUED or status is StoredStatus.SUBMITTED:
+        return Priority.QUEUED
+    return Priority.DUE if left_at_poll <= 0 else Priority.RENDERING

@@ -25,6 +25,7 @@ from bot.pika.capabilities import Capabilities, check_supported
 from bot.pika.requests import PikaRequest, options_of, prompt_of
 from bot.store import Clock, JobStore
 from bot.ui import render
+from bot.ui.buttons import progress_view
 from bot.ui.inputs import VIDEO, MediaInput, check_probed, media_input, unreadable
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,8 @@ class Launcher:
             raise
         try:
             message = await interaction.edit_original_response(
-                embed=render.progress_embed(self._engine.view(record))
+                embed=render.progress_embed(self._engine.view(record)),
+                view=progress_view(record.id),
             )
         except discord.HTTPException:
             log.warning("Job %s: could not show the job; releasing its credits", record.id)
@@ -176,7 +178,7 @@ class Launcher:
             interaction.user.id,
             interaction.guild_id,
         )
-        await self._engine.submit(stored)
+        await self._engine.accepted(stored)
 
     async def from_button(
         self, interaction: discord.Interaction, request: PikaRequest, *, parent: JobRecord
@@ -194,7 +196,7 @@ class Launcher:
             log.warning("Job %s: could not show the job; releasing its credits", record.id)
             await self._store.finish_failed(record.id, code=FailureReason.DISCORD_LOST)
             raise
-        await self._engine.submit(shown)
+        await self._engine.accepted(shown)
 
     async def inspect(self, media: Sequence[MediaInput]) -> dict[str, Probe]:
         """Look at each attached file's own bytes; refuse one that is not what it should be."""

@@ -23,7 +23,7 @@ from bot.jobs.ports import MessageTarget, RetryLater, TokenDead, TooLarge, Unrea
 from bot.jobs.views import JobView
 from bot.pika.capabilities import Capabilities
 from bot.ui import render
-from bot.ui.buttons import result_view
+from bot.ui.buttons import progress_view, result_view
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ MISSING_ACCESS = 50001
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
 MENTIONS = discord.AllowedMentions(users=True, roles=False, everyone=False)
+
+
+def _buttons(view: JobView) -> discord.ui.View | None:
+    """A job in the making offers Cancel; a finished one no buttons on its progress message."""
+    return progress_view(view.job_id) if view.status.active else None
 
 
 def token_usable(target: MessageTarget, now: datetime) -> bool:
@@ -77,13 +82,14 @@ class DiscordOutlet:
         return render.progress_signature(view)
 
     async def show_progress(self, target: MessageTarget, view: JobView) -> bool:
-        return await self._edit(target, render.progress_embed(view))
+        return await self._edit(target, render.progress_embed(view), _buttons(view))
 
     async def continue_in_channel(self, target: MessageTarget, view: JobView) -> int:
         return await self._send_to_channel(
             target.channel_id,
             content=render.handover_content(view),
             embed=render.progress_embed(view),
+            view=_buttons(view),
             reply_to=target.message_id,
         )
 
@@ -92,6 +98,7 @@ class DiscordOutlet:
             channel_id,
             content=render.button_job_content(view),
             embed=render.progress_embed(view),
+            view=_buttons(view),
             reply_to=reply_to,
         )
 
@@ -103,7 +110,7 @@ class DiscordOutlet:
             link_note = render.oversize_note(view.result_url, oversize or 0)
         # The progress message shows "Done" too; losing that edit loses nothing.
         with contextlib.suppress(TokenDead, RetryLater, Unreachable):
-            await self._edit(target, render.progress_embed(view))
+            await self._edit(target, render.progress_embed(view), None)
         files = [discord.File(video, filename=f"pika-{view.job_id}.mp4")] if video else []
         return await self._post(
             target,
@@ -115,7 +122,7 @@ class DiscordOutlet:
 
     async def post_failure(self, target: MessageTarget, view: JobView) -> int:
         embed = render.failure_embed(view)
-        if await self._edit(target, embed):
+        if await self._edit(target, embed, None):
             assert target.message_id is not None
             return target.message_id
         return await self._post(target, content=f"<@{view.owner_id}>", embed=embed, files=[])
@@ -140,7 +147,10 @@ class DiscordOutlet:
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self._bot.get_partial_messageable(channel_id)
 
-    async def _edit(self, target: MessageTarget, embed: discord.Embed) -> bool:
+    async def _edit(
+        self, target: MessageTarget, embed: discord.Embed, buttons: discord.ui.View | None
+    ) -> bool:
+        """Edit the job's message; ``buttons`` None takes its buttons away."""
         if target.message_id is None:
             return False
         via_token = target.kind is ProgressKind.INTERACTION
@@ -148,10 +158,12 @@ class DiscordOutlet:
             return False
         try:
             if via_token:
-                await self._webhook(target).edit_message(target.message_id, embed=embed)
+                await self._webhook(target).edit_message(
+                    target.message_id, embed=embed, view=buttons
+                )
             else:
                 message = self._channel(target.channel_id).get_partial_message(target.message_id)
-                await message.edit(embed=embed)
+                await message.edit(embed=embed, view=buttons)
         except discord.HTTPException as error:
             raise _outcome(error, via_token=via_token) from error
         except (aiohttp.ClientError, TimeoutError) as error:

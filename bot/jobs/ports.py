@@ -14,8 +14,10 @@ from typing import Protocol
 
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord, ProgressKind
+from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 from bot.jobs.views import JobView
+from bot.store.policies import GuildSettings
 
 
 class JobStorePort(Protocol):
@@ -62,6 +64,30 @@ class JobStorePort(Protocol):
     async def record_delivery_attempt(self, job_id: int) -> int: ...
 
     async def mark_delivered(self, job_id: int, message_id: int | None) -> bool: ...
+
+    async def promote_waiting(self, guild_id: int) -> list[int]: ...
+
+    async def waiting_line(self, guild_id: int) -> list[int]: ...
+
+    async def pending_jobs(self, guild_id: int | None = None) -> list[JobRecord]: ...
+
+    async def running_jobs(self, guild_id: int) -> list[JobRecord]: ...
+
+    async def guilds_with_waiting_jobs(self) -> list[int]: ...
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings: ...
+
+    async def request_cancel(self, job_id: int, actor_id: int) -> JobRecord | None: ...
+
+    async def finish_cancelled(self, job_id: int, *, charge: bool) -> bool: ...
+
+    async def record_duration(
+        self, provider: str, operation: Operation, model: str, seconds: float
+    ) -> None: ...
+
+    async def recent_durations(
+        self, per_kind: int = 20
+    ) -> dict[tuple[str, str, str], list[float]]: ...
 
 
 @dataclass(frozen=True)

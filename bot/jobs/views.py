@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from bot.domain.failures import FailureReason
-from bot.domain.jobs import JobRecord
+from bot.domain.jobs import HoldState, JobRecord
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 from bot.pika.requests import PikaRequest, model_of, parse_request, prompt_of
@@ -21,6 +21,18 @@ def _parsed(request_json: str) -> PikaRequest:
 def request_of(record: JobRecord) -> PikaRequest:
     """The job's validated request (parsed once per distinct stored text; models are frozen)."""
     return _parsed(record.request_json)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Where a job stands: its place in its server's queue, and the time to its next step."""
+
+    ahead: int | None
+    """Jobs ahead of it in the server's queue; None once it has a slot."""
+    seconds: float | None
+    """Waiting: until it should start. Otherwise: until it should be done (0 when overrun)."""
+    overrun: bool = False
+    """It took longer than its estimate: it is finishing, whatever the estimate said."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +57,17 @@ class JobView:
     duration: float | None = None
     cost: int | None = None
     parent_job_id: int | None = None
+    outlook: Outlook | None = None
+    cancelled_by: int | None = None
+    charged: bool = False
+    """Its credits were charged (a success, or a cancel Pika could not honour)."""
     simulated: bool = False
     """Made by the built-in simulator, not by Pika: every message says so."""
 
 
-def view_of(record: JobRecord, now: datetime, *, simulated: bool = False) -> JobView:
+def view_of(
+    record: JobRecord, now: datetime, *, simulated: bool = False, outlook: Outlook | None = None
+) -> JobView:
     """What a message about ``record`` shows at ``now``."""
     request = request_of(record)
     model = model_of(request)
@@ -72,5 +90,8 @@ def view_of(record: JobRecord, now: datetime, *, simulated: bool = False) -> Job
         duration=record.duration,
         cost=record.hold_cost,
         parent_job_id=record.parent_job_id,
+        outlook=outlook,
+        cancelled_by=record.cancelled_by,
+        charged=record.hold_state is HoldState.CHARGED,
         simulated=simulated,
     )

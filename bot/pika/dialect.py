@@ -9,6 +9,7 @@ import aiohttp
 
 from bot.pika.capabilities import Capabilities, check_supported
 from bot.pika.http import PikaHttp, Sleep
+from bot.pika.job import Job
 from bot.pika.requests import PikaRequest
 
 
@@ -42,6 +43,18 @@ class HttpDialect:
     async def recover(self, ref: str, request: PikaRequest) -> str | None:
         """No dialect documents a lookup by reference, so a lost submission cannot be found."""
         return None
+
+    def pushed_job_id(self, payload: object) -> str | None:
+        """This dialect takes no webhook, so no push names a job of its."""
+        return None
+
+    async def claim(self, provider_job_id: str, request: PikaRequest) -> Job | None:
+        """Without pushes there is nothing to claim."""
+        return None
+
+    async def cancel(self, provider_job_id: str) -> bool:
+        """Neither reseller dialect documents a cancel: the job will still be made."""
+        return False
 
     def check(self, request: PikaRequest) -> None:
         """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""

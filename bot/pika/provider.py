@@ -42,3 +42,20 @@ class PikaProvider(Protocol):
         None when the provider cannot tell (neither reseller dialect documents a lookup).
         """
         ...
+
+    def pushed_job_id(self, payload: object) -> str | None:
+        """The provider's job id a webhook push names (the push is never trusted beyond it)."""
+        ...
+
+    async def claim(self, provider_job_id: str, request: PikaRequest) -> Job | None:
+        """Fetch the job a push named; return it only if it is the job ``request`` asked for.
+
+        For a submission whose answer was lost: the job's prompt and options must match what
+        was sent, so a push can recover the job but never attach a stranger's video to it.
+        """
+        ...
+
+    async def cancel(self, provider_job_id: str) -> bool:
+        """Ask the provider to stop the job; True only when it confirms it will not be made
+        (and so not billed). False when the provider offers no cancel."""
+        ...

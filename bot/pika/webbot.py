@@ -82,6 +82,25 @@ class WebbotProvider(HttpDialect):
         # The tracker asks by the id submit returned; answer by the same id.
         return job.model_copy(update={"provider_job_id": provider_job_id})
 
+    def pushed_job_id(self, payload: object) -> str | None:
+        """A push has the Get Job shape: ``{job: {id}, videos: [...]}``."""
+        if not isinstance(payload, dict):
+            return None
+        found = parse_job(payload).provider_job_id
+        return found or None
+
+    async def claim(self, provider_job_id: str, request: PikaRequest) -> Job | None:
+        """Fetch the job; it is ours only if Pika kept the prompt and options we would send."""
+        if provider_job_id.startswith(UPSCALE_PREFIX):
+            return None  # an upscale answers no job id to be pushed about
+        payload = await self._http.read("GET", f"/jobs/{quote(provider_job_id, safe='')}")
+        params = _dict(_dict(payload).get("job")).get("params")
+        _, sent = build_submission(request)
+        if not isinstance(params, dict) or not _same_request(params, sent):
+            log.warning("webbot job %s does not match the lost submission", provider_job_id)
+            return None
+        return parse_job(payload).model_copy(update={"provider_job_id": provider_job_id})
+
 
 def build_submission(
     request: PikaRequest, *, ref: str | None = None, webhook_url: str | None = None
@@ -273,6 +292,14 @@ def parse_job(payload: object) -> Job:
         # A job-level status or error counts when the video does not say.
         merged[key] = video.get(key) or job.get(key) or payload.get(key)
     return job_from_video(str(job_id or ""), merged)
+
+
+def _same_request(params: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether Pika's record of a job is the request we built (the fields we chose to send)."""
+    for key in ("promptText", "options", "video", "image", "swapPrompt", "pikaffect"):
+        if key in sent and params.get(key) != sent[key]:
+            return False
+    return bool(sent.get("promptText") or sent.get("video") or sent.get("image"))
 
 
 def _dict(value: object) -> dict[str, Any]:

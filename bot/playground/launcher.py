@@ -93,6 +93,8 @@ class Playground:
             "PIKA_API_BASE": self.simulator.webbot_base,
             "PIKA_API_KEY": api_key,
             "DATABASE_PATH": str(self.data_dir / "bot.sqlite3"),
+            # The bot's own HTTP server on any free port (the page does not need it).
+            "HTTP_LISTEN": "127.0.0.1:0",
         }
 
     async def _wait_until_ready(self) -> None:

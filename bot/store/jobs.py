@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from bot.domain.errors import QuotaExceeded, QuotaReason
 from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import JobStatus
-from bot.store import ledger
+from bot.store import ledger, policies, queue
 from bot.store.clock import encode_optional_time, encode_time
 from bot.store.database import Database
 from bot.store.errors import InvalidTransitionError, JobNotFoundError
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Same expression as the partial index jobs_unfinished, so SQLite uses it.
 _UNFINISHED = (
-    "(status IN ('pending', 'submitting', 'submitted', 'queued', 'running') "
+    "(status IN ('waiting', 'pending', 'submitting', 'submitted', 'queued', 'running') "
     "OR delivered_at IS NULL)"
 )
 
@@ -41,10 +42,14 @@ class JobStore:
     async def create_job(
         self, new: NewJob, *, roles: Iterable[int] = (), exempt: bool = False
     ) -> JobRecord:
-        """Store a pending job and hold its cost in one transaction; raise ``QuotaExceeded``.
+        """Store a job and hold its cost in one transaction; raise ``QuotaExceeded``.
 
+        The job is ``pending`` when it got a slot, ``waiting`` when it queues behind its
+        member's or server's in-flight limit (refused when the member already has as many
+        waiting as allowed). Other waiting jobs may get a slot in the same transaction; the
+        engine looks for pending jobs after every job it stores (``pending_jobs``).
         ``roles`` are the member's role ids (for role allowances and unlimited roles);
-        ``exempt`` is True only for the bot's owner.
+        ``exempt`` is True only for the bot's owner, whose jobs never wait.
         """
         operation = Operation(new.operation)
         request_text = new.request_text()
@@ -67,8 +72,9 @@ class JobStore:
             row = raw.execute(
                 "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
                 "parent_job_id, provider, interaction_app_id, interaction_token, "
-                "token_expires_at, created_at, updated_at, hold_cost, upload_limit) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "token_expires_at, created_at, updated_at, hold_cost, upload_limit, status, "
+                "started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.owner_id,
                     new.guild_id,
@@ -84,12 +90,20 @@ class JobStore:
                     stamp,
                     plan.cost,
                     new.upload_limit,
+                    "pending" if exempt else "waiting",
+                    stamp if exempt else None,
                 ),
             ).fetchone()
+            job_id = row["id"]
+            raw.execute("UPDATE jobs SET queue_seq = id WHERE id = ?", (job_id,))
             ledger.record_hold(
-                raw, row["id"], new.guild_id, new.owner_id, plan.cost, plan.from_grants, now
+                raw, job_id, new.guild_id, new.owner_id, plan.cost, plan.from_grants, now
             )
-            return job_from_row(row)
+            if not exempt:
+                self._queue_or_refuse(raw, new.guild_id, new.owner_id, job_id, now)
+            return job_from_row(
+                raw.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            )
 
         job = await self._db.write(work)
         log.info(
@@ -101,6 +115,193 @@ class JobStore:
             job.hold_cost,
         )
         return job
+
+    def _queue_or_refuse(
+        self, raw: sqlite3.Connection, guild_id: int, owner_id: int, job_id: int, now: datetime
+    ) -> None:
+        """Give the new job (and any other waiting one) a slot if one is free, fairly."""
+        settings = policies.load_guild_settings(raw, guild_id, self.quota.defaults)
+        started = queue.promote(
+            raw, guild_id, settings.max_in_flight_user, settings.max_in_flight_guild, now
+        )
+        if job_id in started:
+            return
+        waiting = [job for job in queue.waiting_jobs(raw, guild_id) if job.owner_id == owner_id]
+        if len(waiting) <= settings.max_queued_user:
+            return
+        running = queue.running_by_owner(raw, guild_id).get(owner_id, 0)
+        # Raising rolls this write back to its savepoint: no job, no hold.
+        if settings.max_queued_user == 0:
+            mine_full = running >= settings.max_in_flight_user
+            reason = QuotaReason.USER_CONCURRENCY if mine_full else QuotaReason.GUILD_CONCURRENCY
+        else:
+            reason = QuotaReason.USER_QUEUE_FULL
+        raise QuotaExceeded(reason, 1, 0, running=running, waiting=len(waiting) - 1)
+
+    async def promote_waiting(self, guild_id: int) -> list[int]:
+        """Hand the server's free slots to its waiting jobs, fairly; return the jobs started."""
+
+        def work(raw: sqlite3.Connection) -> list[int]:
+            settings = policies.load_guild_settings(raw, guild_id, self.quota.defaults)
+            return queue.promote(
+                raw,
+                guild_id,
+                settings.max_in_flight_user,
+                settings.max_in_flight_guild,
+                self._db.clock.now(),
+            )
+
+        started = await self._db.write(work)
+        if started:
+            log.info("Guild %d: jobs %s got a slot", guild_id, started)
+        return started
+
+    async def waiting_line(self, guild_id: int) -> list[int]:
+        """The server's waiting jobs, in the order they would get slots."""
+
+        def work(raw: sqlite3.Connection) -> list[int]:
+            line = queue.line_order(
+                queue.waiting_jobs(raw, guild_id), queue.turns_of(raw, guild_id)
+            )
+            return [job.job_id for job in line]
+
+        return await self._db.read(work)
+
+    async def pending_jobs(self, guild_id: int | None = None) -> list[JobRecord]:
+        """Jobs with a slot that were never sent (of one server, or of all)."""
+        return await self._fetch_all(
+            "SELECT * FROM jobs WHERE status = 'pending' AND (?1 IS NULL OR guild_id = ?1) "
+            "ORDER BY id",
+            (guild_id,),
+        )
+
+    async def guilds_with_waiting_jobs(self) -> list[int]:
+        return await self._db.read(
+            lambda raw: [
+                row[0]
+                for row in raw.execute(
+                    "SELECT DISTINCT guild_id FROM jobs WHERE status = 'waiting' ORDER BY 1"
+                )
+            ]
+        )
+
+    async def running_jobs(self, guild_id: int) -> list[JobRecord]:
+        """The server's jobs holding a slot now (for estimating when waiting ones start)."""
+        return await self._fetch_all(
+            "SELECT * FROM jobs WHERE guild_id = ? AND hold_state = 'held' "
+            "AND status NOT IN ('waiting') ORDER BY id",
+            (guild_id,),
+        )
+
+    # -- cancel -------------------------------------------------------------------------------
+
+    async def request_cancel(self, job_id: int, actor_id: int) -> JobRecord | None:
+        """Record that the job should stop (acted on by the engine, after a restart too).
+
+        Returns the job as stored, or None when it had already finished.
+        """
+
+        def work(raw: sqlite3.Connection) -> JobRecord | None:
+            row = _require_job(raw, job_id)
+            if StoredStatus(row["status"]).finished:
+                return None
+            now = encode_time(self._db.clock.now())
+            raw.execute(
+                "UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), "
+                "cancelled_by = COALESCE(cancelled_by, ?), updated_at = ? WHERE id = ?",
+                (now, actor_id, now, job_id),
+            )
+            return job_from_row(
+                raw.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            )
+
+        return await self._db.write(work)
+
+    async def finish_cancelled(self, job_id: int, *, charge: bool) -> bool:
+        """End a cancelled job: charge its hold (the provider made it anyway) or release it.
+
+        False when it had already finished another way (a late cancel changes nothing).
+        """
+
+        def work(raw: sqlite3.Connection) -> bool:
+            row = _require_job(raw, job_id)
+            if StoredStatus(row["status"]).finished:
+                return False
+            now = self._db.clock.now()
+            stamp = encode_time(now)
+            raw.execute(
+                "UPDATE jobs SET status = 'cancelled', finished_at = ?, updated_at = ?, "
+                "cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?",
+                (stamp, stamp, stamp, job_id),
+            )
+            _settle(raw, job_id, StoredStatus.CANCELLED, now, charge=charge)
+            return True
+
+        changed = await self._db.write(work)
+        if changed:
+            log.info("Job %d cancelled; hold %s", job_id, "charged" if charge else "released")
+        return changed
+
+    # -- estimates ------------------------------------------------------------------------------
+
+    async def record_duration(
+        self, provider: str, operation: Operation, model: str, seconds: float
+    ) -> None:
+        """Remember how long a finished job took, for estimating the next ones."""
+        await self._db.write(
+            lambda raw: raw.execute(
+                "INSERT INTO job_durations (provider, operation, model, seconds, finished_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (provider, operation.value, model, seconds, encode_time(self._db.clock.now())),
+            )
+        )
+
+    async def recent_durations(self, per_kind: int = 20) -> dict[tuple[str, str, str], list[float]]:
+        """The latest durations per (provider, operation, model), newest first."""
+
+        def work(raw: sqlite3.Connection) -> dict[tuple[str, str, str], list[float]]:
+            found: dict[tuple[str, str, str], list[float]] = {}
+            for provider, operation, model, seconds in raw.execute(
+                "SELECT provider, operation, model, seconds FROM ("
+                "  SELECT *, ROW_NUMBER() OVER (PARTITION BY provider, operation, model "
+                "  ORDER BY id DESC) AS newest FROM job_durations"
+                ") WHERE newest <= ? ORDER BY id DESC",
+                (per_kind,),
+            ):
+                found.setdefault((provider, operation, model), []).append(seconds)
+            return found
+
+        return await self._db.read(work)
+
+    # -- the bot's own state ----------------------------------------------------------------------
+
+    async def secret(self, name: str, make: Callable[[], str]) -> str:
+        """The named secret, made (once ever) with ``make`` if the bot has none yet."""
+
+        def work(raw: sqlite3.Connection) -> str:
+            raw.execute(
+                "INSERT INTO bot_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, make()),
+            )
+            value: str = raw.execute(
+                "SELECT value FROM bot_secrets WHERE name = ?", (name,)
+            ).fetchone()[0]
+            return value
+
+        return await self._db.write(work)
+
+    async def status_counts(self) -> dict[StoredStatus, int]:
+        """How many jobs are in each status (every job ever, finished ones included)."""
+
+        def work(raw: sqlite3.Connection) -> dict[StoredStatus, int]:
+            counts = dict(raw.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
+            return {status: counts.get(status.value, 0) for status in StoredStatus}
+
+        return await self._db.read(work)
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        await self._db.read(lambda raw: raw.execute("SELECT 1").fetchone())
 
     # -- progress -----------------------------------------------------------------------------
 
@@ -383,14 +584,26 @@ def _require_job(raw: sqlite3.Connection, job_id: int) -> sqlite3.Row:
     return row
 
 
-def _settle(raw: sqlite3.Connection, job_id: int, status: StoredStatus, now: datetime) -> HoldState:
-    """Turn a finished job's hold into a charge or a release, once."""
+def _settle(
+    raw: sqlite3.Connection,
+    job_id: int,
+    status: StoredStatus,
+    now: datetime,
+    *,
+    charge: bool | None = None,
+) -> HoldState:
+    """Turn a finished job's hold into a charge or a release, once.
+
+    A success is charged and a failure released; a cancelled job says which (``charge``).
+    """
     state = HoldState(
         raw.execute("SELECT hold_state FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]
     )
     if state is not HoldState.HELD or not status.finished:
         return state
-    if status is StoredStatus.SUCCEEDED:
+    if charge is None:
+        charge = status is StoredStatus.SUCCEEDED
+    if charge:
         kind, state = EntryKind.CHARGE, HoldState.CHARGED
     else:
         kind, state = EntryKind.RELEASE, HoldState.RELEASED

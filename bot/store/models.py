@@ -55,6 +55,10 @@ def job_from_row(row: sqlite3.Row) -> JobRecord:
         upload_limit=row["upload_limit"],
         submit_started_at=decode_time(row["submit_started_at"]),
         error_code=_failure(row["error_code"]),
+        queue_seq=row["queue_seq"],
+        started_at=decode_time(row["started_at"]),
+        cancel_requested_at=decode_time(row["cancel_requested_at"]),
+        cancelled_by=row["cancelled_by"],
     )
 
 

@@ -40,6 +40,7 @@ class _QuotaSettings(Protocol):
     quota_default_period: QuotaPeriod
     quota_max_in_flight_user: int
     quota_max_in_flight_guild: int
+    quota_max_queued_user: int
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,20 @@ class QuotaDefaults:
     period: QuotaPeriod = QuotaPeriod.DAY
     max_in_flight_user: int = 2
     max_in_flight_guild: int = 10
+    max_queued_user: int = 3
+    """Jobs a member may have waiting for a slot; past that a new one is refused."""
     costs: Mapping[Operation, int] = field(default_factory=lambda: DEFAULT_COSTS)
 
     @classmethod
     def from_settings(cls, settings: _QuotaSettings) -> QuotaDefaults:
-        """Read QUOTA_DEFAULT_ALLOWANCE, QUOTA_DEFAULT_PERIOD and QUOTA_MAX_IN_FLIGHT_*."""
+        """Read QUOTA_DEFAULT_ALLOWANCE, QUOTA_DEFAULT_PERIOD, QUOTA_MAX_IN_FLIGHT_* and
+        QUOTA_MAX_QUEUED_USER."""
         return cls(
             allowance=settings.quota_default_allowance,
             period=QuotaPeriod(settings.quota_default_period),
             max_in_flight_user=settings.quota_max_in_flight_user,
             max_in_flight_guild=settings.quota_max_in_flight_guild,
+            max_queued_user=settings.quota_max_queued_user,
         )
 
 
@@ -76,6 +81,7 @@ class GuildSettings:
     """What the whole guild may spend per period; None means no cap."""
     max_in_flight_user: int
     max_in_flight_guild: int
+    max_queued_user: int
     anyone_can_press: bool
     """Whether anyone (not only a job's owner) may press its result's buttons."""
     costs: Mapping[Operation, int]
@@ -125,6 +131,7 @@ def load_guild_settings(
         budget=None if row is None else row["budget"],
         max_in_flight_user=pick("max_in_flight_user", defaults.max_in_flight_user),
         max_in_flight_guild=pick("max_in_flight_guild", defaults.max_in_flight_guild),
+        max_queued_user=pick("max_queued_user", defaults.max_queued_user),
         anyone_can_press=bool(pick("anyone_can_press", False)),
         costs=MappingProxyType(costs),
     )
@@ -169,6 +176,7 @@ _SETTING_COLUMNS = frozenset(
         "budget",
         "max_in_flight_user",
         "max_in_flight_guild",
+        "max_queued_user",
         "anyone_can_press",
     }
 )

@@ -11,8 +11,10 @@ Rules (documented for admins in the same words):
 * The guild budget caps what the whole guild spends per period, whatever individual allowances
   and grants say; every hold counts toward it, including those of unlimited members and of the
   bot's owner.
-* Concurrency: at most N jobs in flight (held, not settled) per member and per guild; beyond
-  that a request is refused, not queued.
+* Concurrency: at most N jobs in flight per member and per guild. Beyond that a new job waits
+  in the server's queue, its credits held (so a member cannot queue more than they can pay
+  for), up to a number of waiting jobs per member; past that it is refused. Free slots go
+  round-robin between members (``bot.store.queue``).
 * Unlimited roles and users are not limited by allowance or budget (unlimited wins over any
   allowance or override), but concurrency limits still apply to them. The bot's owner
   (``exempt=True``) is not limited at all. Both still write every hold, charge and release
@@ -33,6 +35,7 @@ from datetime import datetime
 from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
+from bot.domain.status import StoredStatus
 from bot.store import ledger, policies
 from bot.store.database import Database
 from bot.store.ledger import LedgerEntry, UsageRow
@@ -64,8 +67,11 @@ class QuotaStatus:
     budget_remaining: int | None
     """What the whole guild may still spend this period; None when it has no budget."""
     in_flight: list[JobRecord]
+    """Jobs being made now (holding a slot)."""
     max_in_flight: int | None
     """The member's concurrency limit; None for the owner."""
+    waiting: list[JobRecord]
+    """Jobs waiting in the server's queue for a slot."""
     costs: Mapping[Operation, int]
 
     @property
@@ -158,11 +164,6 @@ class QuotaEngine:
                 if spent + cost > settings.budget:
                     available = max(0, settings.budget - spent)
                     raise QuotaExceeded(QuotaReason.GUILD_BUDGET, cost, available, window.end)
-        mine, everyone = _in_flight_counts(raw, guild_id, user_id)
-        if mine >= settings.max_in_flight_user:
-            raise QuotaExceeded(QuotaReason.USER_CONCURRENCY, 1, 0)
-        if everyone >= settings.max_in_flight_guild:
-            raise QuotaExceeded(QuotaReason.GUILD_CONCURRENCY, 1, 0)
         return HoldPlan(cost, from_grants)
 
     # -- answers for the UI -------------------------------------------------------------------
@@ -205,6 +206,7 @@ class QuotaEngine:
                 "ORDER BY id",
                 (guild_id, user_id),
             )
+            held = [job_from_row(row) for row in rows]
             return QuotaStatus(
                 unlimited=unlimited,
                 exempt=exempt,
@@ -215,8 +217,9 @@ class QuotaEngine:
                 period_start=window.start,
                 resets_at=window.end,
                 budget_remaining=budget_remaining,
-                in_flight=[job_from_row(row) for row in rows],
+                in_flight=[job for job in held if job.status is not StoredStatus.WAITING],
                 max_in_flight=None if exempt else settings.max_in_flight_user,
+                waiting=[job for job in held if job.status is StoredStatus.WAITING],
                 costs=settings.costs,
             )
 
@@ -337,14 +340,26 @@ class QuotaEngine:
         await self._write_settings(guild_id, budget=_credits_or_none(credits))
 
     async def set_concurrency(
-        self, guild_id: int, per_user: int | None, per_guild: int | None
+        self,
+        guild_id: int,
+        per_user: int | None,
+        per_guild: int | None,
+        queued_per_user: int | None = None,
     ) -> None:
-        """Set how many jobs may be in flight per member and per guild (None: the default)."""
+        """Set how many jobs may be in flight per member and per guild, and how many a member
+        may have waiting (None leaves each as it is)."""
         for limit in (per_user, per_guild):
             if limit is not None and (not isinstance(limit, int) or limit < 1):
                 raise InvalidSettingError(SettingProblem.CONCURRENCY_BELOW_ONE, limit)
+        if queued_per_user is not None and queued_per_user < 0:
+            raise InvalidSettingError(SettingProblem.NEGATIVE_CREDITS, queued_per_user)
+        changes = {
+            "max_in_flight_user": per_user,
+            "max_in_flight_guild": per_guild,
+            "max_queued_user": queued_per_user,
+        }
         await self._write_settings(
-            guild_id, max_in_flight_user=per_user, max_in_flight_guild=per_guild
+            guild_id, **{key: value for key, value in changes.items() if value is not None}
         )
 
     async def set_timezone(self, guild_id: int, timezone: str | None) -> None:
@@ -401,15 +416,6 @@ def _entitlement(settings: GuildSettings, found: list[Policy]) -> _Entitlement:
     if best_role is not None and best_role > settings.default_allowance:
         return _Entitlement(False, best_role, QuotaReason.ROLE_ALLOWANCE)
     return _Entitlement(False, settings.default_allowance, QuotaReason.USER_ALLOWANCE)
-
-
-def _in_flight_counts(raw: sqlite3.Connection, guild_id: int, user_id: int) -> tuple[int, int]:
-    row = raw.execute(
-        "SELECT COALESCE(SUM(owner_id = ?), 0), COUNT(*) FROM jobs "
-        "WHERE guild_id = ? AND hold_state = 'held'",
-        (user_id, guild_id),
-    ).fetchone()
-    return row[0], row[1]
 
 
 def _credits_or_none(credits: object) -> int | None:

@@ -27,6 +27,7 @@ from bot.pika.requests import (
     prompt_of,
 )
 from bot.ui.errors import report_interaction_error
+from bot.ui.render import cancel_answer
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,62 @@ class RepromptModal(discord.ui.Modal, title="Reprompt this video"):
         await report_interaction_error(interaction, error)
 
 
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"pika:cancel:(?P<job_id>\d+)",
+):
+    """The Cancel button on a job's progress message (its owner, or the server's staff)."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel",
+                emoji="✖️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pika:cancel:{job_id}",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CancelButton:
+        return cls(int(match["job_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await cancel_job(interaction, self.job_id)
+        except Exception as error:
+            await report_interaction_error(interaction, error)
+
+
+async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
+    """Cancel a job for the member (from the button or /cancel) and say what became of it."""
+    deps = deps_of(interaction.client)
+    await deps.accounts.job_to_cancel(
+        interaction.guild_id,
+        interaction.user.id,
+        job_id,
+        staff=interaction.permissions.manage_guild,
+    )
+    # Asking Pika to stop may take a moment: acknowledge privately first.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    outcome = await deps.engine.cancel(job_id, interaction.user.id)
+    await interaction.followup.send(cancel_answer(outcome, job_id), ephemeral=True)
+
+
+def progress_view(job_id: int) -> discord.ui.View:
+    """The button a job in the making shows: Cancel."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
+
+
 def result_view(job_id: int, capabilities: Capabilities) -> discord.ui.View:
     """The buttons a finished job gets; only those the provider can serve."""
     view = discord.ui.View(timeout=None)
@@ -148,4 +205,4 @@ def result_view(job_id: int, capabilities: Capabilities) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (ResultButton,)
+DYNAMIC_ITEMS = (ResultButton, CancelButton)

@@ -19,7 +19,7 @@ from bot.domain.errors import (
 from bot.errors import UserFacingError
 from bot.pika.errors import PikaError
 from bot.ui.render import as_sentence
-from bot.ui.words import credits, relative_time
+from bot.ui.words import credits, relative_time, videos
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,11 @@ def quota_refusal(error: QuotaExceeded) -> str:
                 "This server already has as many videos in the making as allowed; "
                 "try again when one finishes."
             )
+        case QuotaReason.USER_QUEUE_FULL:
+            return (
+                f"You already have {videos(error.running)} in the making and {error.waiting} "
+                "waiting, as many as allowed; wait for one to finish. Nothing was charged."
+            )
     if error.resets_at is None:
         return sentence
     return f"{sentence} {who} {relative_time(error.resets_at)}. Nothing was charged."
@@ -95,6 +100,11 @@ def job_refusal(error: JobUnavailable) -> str:
             return f"Job #{error.job} hasn't finished with a video yet."
         case JobProblem.GONE:
             return "That video is no longer available."
+        case JobProblem.NOT_YOURS_TO_CANCEL:
+            return (
+                f"Job #{error.job} belongs to <@{error.owner_id}>; only they or the server's "
+                "staff can cancel it."
+            )
         case JobProblem.OWNER_ONLY:
             return (
                 f"Only <@{error.owner_id}> can use the buttons on their video. "

@@ -45,6 +45,22 @@ class FinishedJob(_JobOption):
     finished_only = True
 
 
+class UnfinishedJob(_JobOption):
+    """One of the member's jobs still in the making (for /cancel)."""
+
+    finished_only = False
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        records = await deps_of(interaction.client).accounts.search_unfinished(
+            interaction.guild_id, interaction.user.id, value
+        )
+        return [app_commands.Choice(name=job_label(r), value=str(r.id)) for r in records]
+
+
 class AnyJob(_JobOption):
     """Any of the member's jobs, whatever its state (for /job)."""
 

@@ -11,7 +11,8 @@ from bot.domain.jobs import JobRecord
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 from bot.jobs.accounts import UsageReport
-from bot.jobs.views import JobView, request_of
+from bot.jobs.engine import CancelOutcome
+from bot.jobs.views import JobView, Outlook, request_of
 from bot.pika.requests import prompt_of
 from bot.store.quota import QuotaStatus
 from bot.ui.words import credits, full_time
@@ -45,17 +46,26 @@ _SHORT_STATUS = {
     StoredStatus.RUNNING: "rendering",
     StoredStatus.SUCCEEDED: "done",
     StoredStatus.FAILED: "failed",
+    StoredStatus.WAITING: "waiting",
+    StoredStatus.CANCELLED: "cancelled",
 }
 
 
 def footer_marker(job_id: int, kind: str = "progress") -> str:
     """The footer text that identifies a job's messages, so they can be found after a crash."""
-    suffix = {"progress": "", "result": " · result", "failure": " · failed"}[kind]
+    suffix = {
+        "progress": "",
+        "result": " · result",
+        "failure": " · failed",
+        "cancelled": " · cancelled",
+    }[kind]
     return f"Pika job #{job_id}{suffix}"
 
 
 def status_words(view: JobView) -> str:
     match view.status:
+        case StoredStatus.WAITING:
+            return "Waiting"
         case StoredStatus.PENDING | StoredStatus.SUBMITTING | StoredStatus.SUBMITTED:
             return "Sending to Pika"
         case StoredStatus.QUEUED:
@@ -66,6 +76,41 @@ def status_words(view: JobView) -> str:
             return "Done"
         case StoredStatus.FAILED:
             return "Failed"
+        case StoredStatus.CANCELLED:
+            return "Cancelled"
+
+
+def about(seconds: float) -> str:
+    """A rough duration a member can trust: "about 40 s", "about 3 min"."""
+    if seconds < 55:
+        return f"about {max(5, 5 * round(seconds / 5))} s"
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} min"
+
+
+def queue_words(outlook: Outlook) -> str:
+    ahead = outlook.ahead or 0
+    if ahead == 0:
+        return "Waiting: you are next in this server"
+    return f"Waiting: {ahead} ahead of you in this server"
+
+
+def time_words(view: JobView) -> str | None:
+    """When the job should start (waiting) or be done; never a time in the past."""
+    outlook = view.outlook
+    if outlook is None:
+        return None
+    if view.status is StoredStatus.WAITING:
+        if outlook.seconds is None:
+            return None
+        return (
+            "starts any moment now"
+            if outlook.seconds < 3
+            else f"starts in {about(outlook.seconds)}"
+        )
+    if outlook.overrun or outlook.seconds is None or outlook.seconds < 3:
+        return "finishing…"
+    return f"{about(outlook.seconds)} left"
 
 
 def progress_bar(progress: int | None) -> str:
@@ -83,7 +128,8 @@ def format_elapsed(seconds: float) -> str:
 
 def progress_signature(view: JobView) -> tuple[object, ...]:
     """What the user would notice changing; elapsed time alone is not worth an edit."""
-    return (status_words(view), view.progress, view.poster_url, view.error)
+    ahead = view.outlook.ahead if view.outlook else None
+    return (status_words(view), view.progress, view.poster_url, view.error, ahead, time_words(view))
 
 
 def operation_label(operation: str) -> str:
@@ -106,12 +152,20 @@ def _mark_simulated(embed: discord.Embed, view: JobView) -> None:
 def progress_embed(view: JobView) -> discord.Embed:
     if view.status is StoredStatus.FAILED:
         return failure_embed(view)
+    if view.status is StoredStatus.CANCELLED:
+        return cancelled_embed(view)
     embed = discord.Embed(
         title=f"{_title(view)} · {status_words(view)}",
         colour=COLOUR_WORKING,
         description=_prompt_text(view.prompt),
     )
-    embed.add_field(name="Progress", value=progress_bar(view.progress), inline=False)
+    if view.status is StoredStatus.WAITING and view.outlook is not None:
+        embed.add_field(name="Queue", value=queue_words(view.outlook), inline=False)
+    else:
+        embed.add_field(name="Progress", value=progress_bar(view.progress), inline=False)
+    when = time_words(view)
+    if when is not None:
+        embed.add_field(name="Time", value=when)
     if view.model:
         embed.add_field(name="Model", value=view.model)
     embed.add_field(name="Elapsed", value=format_elapsed(view.elapsed_seconds))
@@ -120,6 +174,38 @@ def progress_embed(view: JobView) -> discord.Embed:
         embed.set_thumbnail(url=view.poster_url)
     embed.set_footer(text=footer_marker(view.job_id))
     return embed
+
+
+def cancelled_embed(view: JobView) -> discord.Embed:
+    who = f"<@{view.cancelled_by}>" if view.cancelled_by else "its owner"
+    cost = (
+        "Pika was already making it and cannot stop it, so its credits were charged."
+        if view.charged
+        else "No credits were charged."
+    )
+    embed = discord.Embed(
+        title=f"{_title(view)} · Cancelled",
+        colour=COLOUR_FAILED,
+        description=f"{_prompt_text(view.prompt)}\n\nCancelled by {who}. {cost}",
+    )
+    embed.set_footer(text=footer_marker(view.job_id, "cancelled"))
+    return embed
+
+
+def cancel_answer(outcome: CancelOutcome, job_id: int) -> str:
+    """What the member who cancelled reads (privately)."""
+    match outcome:
+        case CancelOutcome.REMOVED:
+            return f"Job #{job_id} is cancelled; it never reached Pika, so nothing was charged."
+        case CancelOutcome.RELEASED:
+            return f"Job #{job_id} is cancelled; Pika stopped it, so nothing was charged."
+        case CancelOutcome.CHARGED:
+            return (
+                f"Job #{job_id} is cancelled and won't be posted, but Pika was already making "
+                "it and cannot stop it, so its credits were charged."
+            )
+        case CancelOutcome.FINISHED:
+            return f"Job #{job_id} has already finished, so there is nothing to cancel."
 
 
 def failure_words(code: FailureReason | None, detail: str | None) -> str:

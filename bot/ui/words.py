@@ -10,6 +10,11 @@ def credits(count: int) -> str:
     return f"{count} credit" if count == 1 else f"{count} credits"
 
 
+def videos(count: int) -> str:
+    """``1 video``, ``2 videos``."""
+    return f"{count} video" if count == 1 else f"{count} videos"
+
+
 def relative_time(moment: datetime) -> str:
     """A Discord timestamp each member's client shows in their own time ("in 3 hours")."""
     return f"<t:{int(moment.timestamp())}:R>"

@@ -16,18 +16,14 @@ import av
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.driver import EmulatorDriver
 from bot.emulator.server import Emulator
+from bot.jobs.push import WebhookSigner
 from bot.pika.simulator import Simulator, SimulatorConfig
 from bot.pika.simulator.video import RenderSpec, render
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
-from tests.e2e.bot_process import BotProcess
+from harness.process import BotProcess
+from harness.world import PIKA_KEY, bot_env, free_port
 
-PIKA_KEY = "sim-test-key"
-FAST_BOT = {
-    "POLL_INTERVAL_SECONDS": "0.2",
-    "PROGRESS_EDIT_INTERVAL_SECONDS": "0.25",
-    "PIKA_POLLS_PER_SECOND": "200",
-    "LOG_LEVEL": "INFO",
-}
+PUSH_SECRET = "push-test-secret"
 
 
 @dataclass
@@ -89,6 +85,8 @@ class Stack:
     database_path: Path
     media: Media
     dialect: str
+    signer: WebhookSigner | None = None
+    """With push: signs webhook URLs as the bot does (the test knows its secret)."""
     _store: tuple[Any, JobStore, QuotaEngine] | None = field(default=None, repr=False)
 
     # -- users ---------------------------------------------------------------------------
@@ -193,23 +191,6 @@ def _settled(message: dict[str, Any]) -> bool:
     )
 
 
-def bot_env(
-    emulator: Emulator, simulator: Simulator, database_path: Path, dialect: str, **extra: str
-) -> dict[str, str]:
-    base = simulator.webbot_base if dialect == "webbot" else simulator.feed_base
-    return {
-        "DISCORD_TOKEN": emulator.token,
-        "DISCORD_API_BASE": emulator.api_base,
-        "DISCORD_GATEWAY_URL": emulator.gateway_url,
-        "PIKA_PROVIDER": dialect,
-        "PIKA_API_BASE": base,
-        "PIKA_API_KEY": PIKA_KEY,
-        "DATABASE_PATH": str(database_path),
-        **FAST_BOT,
-        **extra,
-    }
-
-
 async def start_stack(
     tmp_path: Path,
     *,
@@ -218,7 +199,9 @@ async def start_stack(
     bot_extra: dict[str, str] | None = None,
     emulator_config: EmulatorConfig | None = None,
     simulator_config: SimulatorConfig | None = None,
+    push: bool = False,
 ) -> Stack:
+    """The world; with ``push`` the bot's HTTP server gets a fixed port Pika pushes to."""
     simulator = Simulator(
         simulator_config or SimulatorConfig(job_seconds=job_seconds, api_key=PIKA_KEY)
     )
@@ -228,12 +211,24 @@ async def start_stack(
     driver = EmulatorDriver(emulator.base_url)
     await driver.__aenter__()
     database_path = tmp_path / "data" / "bot.sqlite3"
-    bot = BotProcess(
-        bot_env(emulator, simulator, database_path, dialect, **(bot_extra or {})), tmp_path
-    )
+    extra = dict(bot_extra or {})
+    signer = None
+    if push:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        extra = {
+            "HTTP_LISTEN": f"127.0.0.1:{port}",
+            "PIKA_WEBHOOK_URL": url,
+            "PIKA_WEBHOOK_SECRET": PUSH_SECRET,
+            **extra,
+        }
+        signer = WebhookSigner(url, PUSH_SECRET)
+    bot = BotProcess(bot_env(emulator, simulator, database_path, dialect, **extra), tmp_path)
     await bot.start()
     await bot.wait_for_log("Logged in as", timeout=60)
-    return Stack(emulator, simulator, driver, bot, database_path, make_media(tmp_path), dialect)
+    return Stack(
+        emulator, simulator, driver, bot, database_path, make_media(tmp_path), dialect, signer
+    )
 
 
 async def stop_stack(stack: Stack) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from bot.pika.simulator import SimulatorConfig
+from harness.world import PIKA_KEY
 from tests.e2e.helpers import field, job_id_of, text_of
-from tests.e2e.stack import PIKA_KEY, start_stack, stop_stack
+from tests.e2e.stack import start_stack, stop_stack
 
 
 async def test_jobs_job_and_autocomplete_show_a_members_own_videos(stack):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.emulator.driver import EmulatorError
@@ -40,7 +42,7 @@ async def test_buttons_work_after_a_restart(stack):
     await stack.bot.start()
     await stack.bot.wait_for_log("Logged in as", occurrences=2, timeout=60)
     # The command tree did not change, so the restart did not sync it again.
-    assert stack.bot.log_text().count("Synced 17 slash commands") == 1
+    assert len(re.findall(r"Synced \d+ slash commands", stack.bot.log_text())) == 1
     assert "Slash commands unchanged; not syncing" in stack.bot.log_text()
 
     # Extend: a new job, shown as a reply to the result, 4 s longer.

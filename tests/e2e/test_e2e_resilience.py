@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 
 from tests.e2e.helpers import footer, job_id_of, text_of
@@ -124,11 +123,13 @@ async def test_failures_cost_nothing_and_say_why(stack):
     assert "**9 credits** left of 10" in text_of(answer)
 
 
-async def test_concurrency_limit_refuses_clearly(stack):
-    await asyncio.gather(_start_job(stack, "one"), _start_job(stack, "two"))
-    refusal = await stack.answer_of(await stack.slash("alice", "generate", {"prompt": "three"}))
+async def test_past_the_queue_a_member_is_refused_clearly(stack):
+    # Two in the making and three waiting is as many as allowed (the defaults).
+    ids = [await _start_job(stack, f"job {n}") for n in range(5)]
+    assert len(set(ids)) == 5
+    refusal = await stack.answer_of(await stack.slash("alice", "generate", {"prompt": "six"}))
     assert refusal["flags"] & 64
-    assert "as many videos in the making as allowed" in text_of(refusal)
+    assert "You already have 2 videos in the making and 3 waiting" in text_of(refusal)
 
 
 async def test_a_job_past_its_deadline_fails_clearly_and_costs_nothing(tmp_path):

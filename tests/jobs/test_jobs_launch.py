@@ -51,7 +51,7 @@ class FakeInteraction:
     def user(self) -> Any:
         return type("User", (), {"id": USER})()
 
-    async def edit_original_response(self, *, embed: discord.Embed) -> Any:
+    async def edit_original_response(self, *, embed: discord.Embed, view: Any = None) -> Any:
         self.edits.append(embed)
         return type("Message", (), {"id": 555})()
 

@@ -227,33 +227,76 @@ async def test_a_second_settlement_row_for_a_job_is_refused_by_the_schema(
         )
 
 
-async def test_user_concurrency_limit_refuses_then_frees_a_slot(
+async def test_past_the_member_limit_jobs_wait_then_a_full_queue_is_refused(
     quota: QuotaEngine, store: JobStore, make_job: MakeJob
 ) -> None:
     first = await make_job(USER)
+    second = await make_job(USER)
+    assert (first.status, second.status) == (StoredStatus.PENDING, StoredStatus.PENDING)
+    waiting = [await make_job(USER) for _ in range(3)]  # QuotaDefaults: 2 in flight, 3 queued
+    assert {job.status for job in waiting} == {StoredStatus.WAITING}
+    assert all(job.hold_state is HoldState.HELD for job in waiting)  # paid for while waiting
+    with pytest.raises(QuotaExceeded) as refused:
+        await make_job(USER)
+    assert refused.value.reason is QuotaReason.USER_QUEUE_FULL
+    assert (refused.value.running, refused.value.waiting, refused.value.resets_at) == (2, 3, None)
+    assert (await make_job(USER + 1)).status is StoredStatus.PENDING  # others are not affected
+
+    await store.finish_failed(first.id, "timed out")
+    assert await store.promote_waiting(GUILD) == [waiting[0].id]
+    assert (await store.get_job(waiting[0].id)).status is StoredStatus.PENDING
+    status = await quota.status(GUILD, USER)
+    assert [j.id for j in status.in_flight] == [second.id, waiting[0].id]
+    assert [j.id for j in status.waiting] == [waiting[1].id, waiting[2].id]
+
+
+async def test_with_no_queue_a_full_member_is_refused_as_before(
+    quota: QuotaEngine, make_job: MakeJob
+) -> None:
+    await quota.set_concurrency(GUILD, per_user=1, per_guild=None, queued_per_user=0)
     await make_job(USER)
     with pytest.raises(QuotaExceeded) as refused:
         await make_job(USER)
     assert refused.value.reason is QuotaReason.USER_CONCURRENCY
-    assert refused.value.resets_at is None
-    await make_job(USER + 1)  # someone else is not affected
-
-    await store.finish_failed(first.id, "timed out")
-    await make_job(USER)
 
 
-async def test_guild_concurrency_limit_counts_every_member(
+async def test_the_server_limit_queues_every_member(
     quota: QuotaEngine, store: JobStore, make_job: MakeJob
 ) -> None:
     await quota.set_concurrency(GUILD, per_user=None, per_guild=3)
     jobs = [await make_job(member) for member in (1, 2, 3)]
-    with pytest.raises(QuotaExceeded) as refused:
-        await make_job(4)
-    assert refused.value.reason is QuotaReason.GUILD_CONCURRENCY
-    await make_job(4, guild_id=GUILD + 1)  # another guild has its own slots
+    late = await make_job(4)
+    assert late.status is StoredStatus.WAITING
+    assert (await make_job(4, guild_id=GUILD + 1)).status is StoredStatus.PENDING
 
     await store.finish_succeeded(jobs[0].id)
-    await make_job(4)
+    assert await store.promote_waiting(GUILD) == [late.id]
+    assert await store.promote_waiting(GUILD) == []  # no slot is free now
+
+
+async def test_slots_go_round_robin_between_members_and_survive_a_restart(
+    db_path: Path, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
+) -> None:
+    await quota.set_concurrency(GUILD, per_user=1, per_guild=1)
+    alice = [await make_job(1) for _ in range(3)]
+    bob = [await make_job(2) for _ in range(3)]
+    assert alice[0].status is StoredStatus.PENDING
+    assert await store.waiting_line(GUILD) == [bob[0].id, alice[1].id, bob[1].id, alice[2].id,
+                                               bob[2].id]  # fmt: skip
+
+    order = [alice[0].id]
+    running = alice[0].id
+    reopened = await open_database(db_path, clock=clock)
+    try:
+        for turn in range(5):
+            await store.finish_succeeded(running)
+            if turn == 2:  # a restart in the middle keeps the order
+                store = JobStore(reopened, QuotaEngine(reopened))
+            [running] = await store.promote_waiting(GUILD)
+            order.append(running)
+    finally:
+        await reopened.close()
+    assert order == [alice[0].id, bob[0].id, alice[1].id, bob[1].id, alice[2].id, bob[2].id]
 
 
 async def test_concurrency_applies_to_unlimited_members_but_not_the_owner(
@@ -262,17 +305,34 @@ async def test_concurrency_applies_to_unlimited_members_but_not_the_owner(
     await quota.set_unlimited(GUILD, 77, SubjectKind.ROLE, True)
     await make_job(USER, roles=(77,))
     await make_job(USER, roles=(77,))
-    with pytest.raises(QuotaExceeded) as refused:
-        await make_job(USER, roles=(77,))
-    assert refused.value.reason is QuotaReason.USER_CONCURRENCY
+    assert (await make_job(USER, roles=(77,))).status is StoredStatus.WAITING
 
     await quota.set_guild_allowance(GUILD, 0)
     owner_jobs = [await make_job(999, exempt=True) for _ in range(12)]
-    assert len(owner_jobs) == 12
+    assert {job.status for job in owner_jobs} == {StoredStatus.PENDING}
     owner = await quota.status(GUILD, 999, exempt=True)
     assert owner.unlimited and owner.exempt and owner.max_in_flight is None
     assert len(owner.in_flight) == 12
     assert len(await quota.ledger_entries(GUILD, user_id=999)) == 12
+
+
+async def test_a_waiting_job_can_be_cancelled_and_its_hold_released(
+    quota: QuotaEngine, store: JobStore, make_job: MakeJob
+) -> None:
+    await quota.set_concurrency(GUILD, per_user=1, per_guild=None)
+    await make_job(USER)
+    waiting = await make_job(USER)
+    assert await store.request_cancel(waiting.id, USER) is not None
+    assert await store.finish_cancelled(waiting.id, charge=False)
+    assert not await store.finish_cancelled(waiting.id, charge=True)  # once only
+    cancelled = await store.get_job(waiting.id)
+    assert (cancelled.status, cancelled.hold_state, cancelled.cancelled_by) == (
+        StoredStatus.CANCELLED,
+        HoldState.RELEASED,
+        USER,
+    )
+    assert await store.request_cancel(waiting.id, USER) is None  # finished: nothing to stop
+    assert await quota.audit() == []
 
 
 async def test_a_refused_request_leaves_no_job_and_no_ledger_row(

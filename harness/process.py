@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
+_LISTENING = re.compile(r"HTTP server listening on (http://\S+)")
 
 
 class BotProcess:
     """``python -m bot`` with the given environment; its output goes to a log file."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, name: str = "bot") -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, name: str = "bot", *, repo: Path = REPO
+    ) -> None:
+        """``repo`` is the checkout whose bot runs (a benchmark may run an older one)."""
         self.env = env
+        self.repo = repo
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
@@ -26,7 +32,7 @@ class BotProcess:
         self.starts += 1
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": str(self.repo),
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
@@ -48,6 +54,13 @@ class BotProcess:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def http_base(self) -> str:
+        """The base URL of the bot's HTTP server, as it logged it on its latest start."""
+        found = _LISTENING.findall(self.log_text())
+        if not found:
+            raise AssertionError(f"the bot logged no HTTP server:\n{self.log_text()[-2000:]}")
+        return str(found[-1])
 
     @property
     def running(self) -> bool:

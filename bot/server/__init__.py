@@ -1,0 +1,1 @@
+"""The bot's own HTTP server: Pika's webhook pushes, /healthz and /metrics."""

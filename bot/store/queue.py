@@ -1,0 +1,136 @@
+"""The fair queue of a server: who gets the next free slot, round-robin between members.
+
+A job that cannot start when it is made waits with its credits held. When slots free up they
+go, one at a time, to the member who got one least recently (their turn is the server's grant
+counter at that moment, stored in ``queue_turns``), and within a member to their oldest waiting
+job. One member's burst therefore cannot fill the server's slots, and a restart keeps the order.
+Everything here runs inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.clock import encode_time
+
+
+@dataclass(frozen=True)
+class Waiting:
+    job_id: int
+    owner_id: int
+    seq: int
+
+
+def line_order(waiting: list[Waiting], turns: dict[int, int]) -> list[Waiting]:
+    """The order in which waiting jobs would get slots, one slot freeing at a time."""
+    return _take(waiting, turns, lambda owner: True, len(waiting))[0]
+
+
+def _take(
+    waiting: list[Waiting],
+    turns: dict[int, int],
+    allowed: Callable[[int], bool],
+    slots: int,
+) -> tuple[list[Waiting], dict[int, int]]:
+    """Hand ``slots`` slots out round-robin; return who got them and the members' new turns."""
+    by_owner: dict[int, deque[Waiting]] = {}
+    for job in sorted(waiting, key=lambda job: job.seq):
+        by_owner.setdefault(job.owner_id, deque()).append(job)
+    turns = dict(turns)
+    counter = max(turns.values(), default=0)
+    taken: list[Waiting] = []
+    while len(taken) < slots:
+        eligible = [owner for owner in by_owner if allowed(owner)]
+        if not eligible:
+            break
+        owner = min(eligible, key=lambda o: (turns.get(o, -1), by_owner[o][0].seq))
+        job = by_owner[owner].popleft()
+        if not by_owner[owner]:
+            del by_owner[owner]
+        counter += 1
+        turns[owner] = counter
+        taken.append(job)
+    return taken, turns
+
+
+class _Allowed:
+    """Whether a member may take one more slot (their own in-flight limit)."""
+
+    def __init__(self, running: dict[int, int], max_user: int) -> None:
+        self._running = running
+        self._max_user = max_user
+
+    def __call__(self, owner: int) -> bool:
+        return self._running.get(owner, 0) < self._max_user
+
+    def took(self, owner: int) -> None:
+        self._running[owner] = self._running.get(owner, 0) + 1
+
+
+def running_by_owner(raw: sqlite3.Connection, guild_id: int) -> dict[int, int]:
+    """Jobs holding a slot (credits held, not waiting), per member of the server."""
+    return {
+        owner: count
+        for owner, count in raw.execute(
+            "SELECT owner_id, COUNT(*) FROM jobs WHERE guild_id = ? AND hold_state = 'held' "
+            "AND status != 'waiting' GROUP BY owner_id",
+            (guild_id,),
+        )
+    }
+
+
+def waiting_jobs(raw: sqlite3.Connection, guild_id: int) -> list[Waiting]:
+    return [
+        Waiting(job_id, owner_id, seq)
+        for job_id, owner_id, seq in raw.execute(
+            "SELECT id, owner_id, queue_seq FROM jobs WHERE guild_id = ? AND status = 'waiting' "
+            "ORDER BY queue_seq",
+            (guild_id,),
+        )
+    ]
+
+
+def turns_of(raw: sqlite3.Connection, guild_id: int) -> dict[int, int]:
+    return dict(
+        raw.execute("SELECT user_id, turn FROM queue_turns WHERE guild_id = ?", (guild_id,))
+    )
+
+
+def promote(
+    raw: sqlite3.Connection, guild_id: int, max_user: int, max_guild: int, now: datetime
+) -> list[int]:
+    """Give free slots to waiting jobs, fairly; return the jobs that may start now."""
+    running = running_by_owner(raw, guild_id)
+    free = max_guild - sum(running.values())
+    waiting = waiting_jobs(raw, guild_id) if free > 0 else []
+    if not waiting:
+        return []
+    allowed = _Allowed(running, max_user)
+    before = turns_of(raw, guild_id)
+    taken: list[Waiting] = []
+    turns = before
+    # One slot at a time, so each grant sees the member's limit after the previous one.
+    for _ in range(free):
+        one, turns = _take([job for job in waiting if job not in taken], turns, allowed, slots=1)
+        if not one:
+            break
+        allowed.took(one[0].owner_id)
+        taken.extend(one)
+    stamp = encode_time(now)
+    for job in taken:
+        raw.execute(
+            "UPDATE jobs SET status = 'pending', started_at = ?, updated_at = ? WHERE id = ?",
+            (stamp, stamp, job.job_id),
+        )
+    for owner, turn in turns.items():
+        if before.get(owner) != turn:
+            raw.execute(
+                "INSERT INTO queue_turns (guild_id, user_id, turn) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO UPDATE SET turn = excluded.turn",
+                (guild_id, owner, turn),
+            )
+    return [job.job_id for job in taken]
