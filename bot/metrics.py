@@ -41,6 +41,6 @@ DISCORD_429 = Counter(
 LOOP_LAG = Histogram(
     "pika_bot_event_loop_lag_seconds",
     "How late the event loop ran a timer it was given (sampled ten times a second).",
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    buckets=(0.001, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5),
     registry=REGISTRY,
 )

@@ -50,6 +50,8 @@ MAX_CONCURRENT_STEPS = 32
 DELIVERY_RETRY_SECONDS = 10.0
 END_MARGIN_SECONDS = 0.3
 """How long after a job's estimated end its first look comes (a job seldom ends early)."""
+REFRESH_SECONDS = 10.0
+"""With push, how often a job's message is redrawn (its time left) between the rare polls."""
 
 
 def ref_for(job_id: int) -> str:
@@ -93,6 +95,8 @@ class _Shown:
     failures: int = 0
     finished_seen: float | None = None
     """When the bot learned the job finished (monotonic), for the latency it reports."""
+    look_at: float | None = None
+    """With push: when the next safety-net poll is due (monotonic)."""
 
 
 @dataclass
@@ -152,6 +156,7 @@ class JobEngine:
         self._busy: set[int] = set()
         self._sending: dict[int, asyncio.Event] = {}
         self._confirming: set[int] = set()
+        self._refresh: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_STEPS)
         self._loop_task: asyncio.Task[None] | None = None
@@ -276,6 +281,9 @@ class JobEngine:
         elif record.status is StoredStatus.SUBMITTING:
             if record.id not in self._sending:
                 await self._await_lost_submission(record)
+        elif record.id in self._refresh and record.id not in self._confirming:
+            self._refresh.discard(record.id)
+            await self._refresh_only(record)
         elif record.status.active:
             await self._poll(record)
         else:
@@ -332,12 +340,34 @@ class JobEngine:
         self._schedule_first_look(record)
 
     def _schedule_first_look(self, record: JobRecord) -> None:
-        expected = self.expected_seconds(record)
-        if self.push:
-            # The push should come; one look near the end (plus a margin) is the safety net.
-            self.track(record.id, expected + self.settings.fallback_poll / 6, Priority.RENDERING)
-        else:
+        if not self.push:
             self.track(record.id, self.settings.poll_interval, Priority.QUEUED)
+            return
+        # The push should come: one look near the estimated end is the safety net, and with
+        # no history yet no later than the fallback interval, so a lost push costs at most that.
+        estimate = self.durations.estimate(record.provider, record.operation, _model(record))
+        look = estimate.seconds + END_MARGIN_SECONDS
+        if not estimate.known:
+            look = min(look, self.settings.fallback_poll)
+        self._look_in(record.id, look, Priority.RENDERING)
+
+    def _look_in(self, job_id: int, delay: float, priority: Priority) -> None:
+        """With push: poll in ``delay`` seconds, redrawing the message (no poll) meanwhile."""
+        shown = self._shown.setdefault(job_id, _Shown())
+        shown.look_at = time.monotonic() + delay
+        if delay > REFRESH_SECONDS:
+            self._refresh.add(job_id)
+            self.track(job_id, REFRESH_SECONDS)
+        else:
+            self._refresh.discard(job_id)
+            self.track(job_id, delay, priority)
+
+    async def _refresh_only(self, record: JobRecord) -> None:
+        """Redraw a pushed job's message between polls, then wait on for its next look."""
+        shown = self._shown.setdefault(record.id, _Shown())
+        await self._show_progress(record, shown)
+        left = (shown.look_at or 0) - time.monotonic()
+        self._look_in(record.id, max(0.0, left), Priority.DUE)
 
     async def _reconcile(self, record: JobRecord) -> None:
         """A submission was on its way when the bot stopped: find it, or give the credits back.
@@ -478,22 +508,24 @@ class JobEngine:
         estimate = self.durations.estimate(record.provider, record.operation, _model(record))
         until_end = estimate.seconds - elapsed
         if self.push:
-            # Polls are the safety net: near the estimated end once, then slowly.
-            delay = until_end + END_MARGIN_SECONDS if until_end > 0 else self.settings.fallback_poll
-            priority = Priority.RENDERING if until_end > 0 else Priority.DUE
+            # Polls are the safety net: near the estimated end once, then slowly; never more
+            # than the fallback interval apart, so a lost push costs at most that.
+            fallback = self.settings.fallback_poll
+            delay = min(until_end + END_MARGIN_SECONDS, fallback) if until_end > 0 else fallback
+            self._look_in(record.id, delay, Priority.RENDERING if until_end > 0 else Priority.DUE)
+            return
+        by_progress = next_poll_delay(
+            record.status.value, job.progress, shown.polls, self.settings.poll_interval, elapsed
+        )
+        if until_end > 0 and estimate.known:
+            # History says when it ends: look then, unless progress says it is nearer.
+            delay = min(by_progress, until_end + END_MARGIN_SECONDS)
+        elif until_end <= 0:
+            # Past its expected end: each look is likely to find it done.
+            delay = min(by_progress, self.settings.poll_interval / 2)
         else:
-            by_progress = next_poll_delay(
-                record.status.value, job.progress, shown.polls, self.settings.poll_interval, elapsed
-            )
-            if until_end > 0 and estimate.known:
-                # History says when it ends: look then, unless progress says it is nearer.
-                delay = min(by_progress, until_end + END_MARGIN_SECONDS)
-            elif until_end <= 0:
-                # Past its expected end: each look is likely to find it done.
-                delay = min(by_progress, self.settings.poll_interval / 2)
-            else:
-                delay = by_progress
-            priority = _poll_priority(record.status, until_end - delay)
+            delay = by_progress
+        priority = _poll_priority(record.status, until_end - delay)
         if shown.signature != self.outlet.signature(self.view(record)):
             # A change is waiting for the edit throttle: come back when it may be shown.
             wait = shown.edited_at + self.settings.edit_interval - time.monotonic()
@@ -553,15 +585,24 @@ class JobEngine:
 
     # -- the queue -------------------------------------------------------------------------------
 
+    async def admit(self, record: JobRecord) -> JobRecord:
+        """A new job was stored: hand out free slots (fairly, it may get one) before it is shown."""
+        await self.queue_changed(record.guild_id)
+        stored = await self.store.get_job(record.id)
+        return stored or record
+
     async def accepted(self, record: JobRecord) -> None:
-        """A new job is stored and shown: start it, or place it in its server's queue."""
+        """A new job is stored and shown: start it if it has a slot."""
         if record.status is StoredStatus.PENDING:
             await self.submit(record)
-        await self.queue_changed(record.guild_id)
+        elif record.status is StoredStatus.WAITING:
+            await self.queue_changed(record.guild_id)  # show where it stands
 
     async def queue_changed(self, guild_id: int) -> None:
         """Slots may have freed (or a job joined the queue): start what can start, and
         refresh where every waiting job stands."""
+        if guild_id not in self._lines and not await self.store.has_waiting(guild_id):
+            return  # no queue here (the common case): nothing can move
         await self.store.promote_waiting(guild_id)
         for record in await self.store.pending_jobs(guild_id):
             if record.id not in self._queue and record.id not in self._busy:
@@ -671,6 +712,8 @@ class JobEngine:
 
     def forget(self, job_id: int) -> None:
         self._shown.pop(job_id, None)
+        self._refresh.discard(job_id)
+        self._confirming.discard(job_id)
         self._queue.discard(job_id)
         self._dead_tokens.discard(job_id)
         self.delivery.forget(job_id)

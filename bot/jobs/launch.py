@@ -154,6 +154,7 @@ class Launcher:
             record = await self._hold(
                 interaction, request, parent_job_id=parent_job_id, with_token=True
             )
+            record = await self._engine.admit(record)
         except Exception:
             # A refusal is private: take back the public "thinking..." and answer ephemerally.
             with contextlib.suppress(discord.HTTPException):
@@ -188,6 +189,7 @@ class Launcher:
         if not interaction.response.is_done():
             await interaction.response.defer()  # acknowledge first, as commands do
         record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=False)
+        record = await self._engine.admit(record)
         try:
             shown = await self._engine.announce(
                 record, reply_to=interaction.message.id if interaction.message else None

@@ -45,9 +45,8 @@ class JobStore:
         """Store a job and hold its cost in one transaction; raise ``QuotaExceeded``.
 
         The job is ``pending`` when it got a slot, ``waiting`` when it queues behind its
-        member's or server's in-flight limit (refused when the member already has as many
-        waiting as allowed). Other waiting jobs may get a slot in the same transaction; the
-        engine looks for pending jobs after every job it stores (``pending_jobs``).
+        member's or server's in-flight limit or behind other waiting jobs (refused when the
+        member already has as many waiting as allowed).
         ``roles`` are the member's role ids (for role allowances and unlimited roles);
         ``exempt`` is True only for the bot's owner, whose jobs never wait.
         """
@@ -119,14 +118,20 @@ class JobStore:
     def _queue_or_refuse(
         self, raw: sqlite3.Connection, guild_id: int, owner_id: int, job_id: int, now: datetime
     ) -> None:
-        """Give the new job (and any other waiting one) a slot if one is free, fairly."""
+        """Give the new job a slot if one is free and nobody waits before it; else queue it.
+
+        Only the new job can start here: when others wait, the engine hands the slots out
+        fairly right after (``promote_waiting``), so no job ever starts unseen.
+        """
         settings = policies.load_guild_settings(raw, guild_id, self.quota.defaults)
-        started = queue.promote(
-            raw, guild_id, settings.max_in_flight_user, settings.max_in_flight_guild, now
-        )
-        if job_id in started:
-            return
-        waiting = [job for job in queue.waiting_jobs(raw, guild_id) if job.owner_id == owner_id]
+        waiting = queue.waiting_jobs(raw, guild_id)
+        if all(job.job_id == job_id for job in waiting):
+            started = queue.promote(
+                raw, guild_id, settings.max_in_flight_user, settings.max_in_flight_guild, now
+            )
+            if job_id in started:
+                return
+        waiting = [job for job in waiting if job.owner_id == owner_id]
         if len(waiting) <= settings.max_queued_user:
             return
         running = queue.running_by_owner(raw, guild_id).get(owner_id, 0)
@@ -160,12 +165,27 @@ class JobStore:
         """The server's waiting jobs, in the order they would get slots."""
 
         def work(raw: sqlite3.Connection) -> list[int]:
+            waiting = queue.waiting_jobs(raw, guild_id)
+            if not waiting:
+                return []
             line = queue.line_order(
-                queue.waiting_jobs(raw, guild_id), queue.turns_of(raw, guild_id)
+                waiting, queue.turns_of(raw, guild_id, waiting), queue.grant_counter(raw, guild_id)
             )
             return [job.job_id for job in line]
 
         return await self._db.read(work)
+
+    async def has_waiting(self, guild_id: int) -> bool:
+        """Whether any job of the server waits for a slot (one indexed lookup)."""
+        return await self._db.read(
+            lambda raw: (
+                raw.execute(
+                    "SELECT 1 FROM jobs WHERE guild_id = ? AND status = 'waiting' LIMIT 1",
+                    (guild_id,),
+                ).fetchone()
+                is not None
+            )
+        )
 
     async def pending_jobs(self, guild_id: int | None = None) -> list[JobRecord]:
         """Jobs with a slot that were never sent (of one server, or of all)."""

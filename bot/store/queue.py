@@ -9,6 +9,7 @@ Everything here runs inside the caller's write transaction.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import deque
 from collections.abc import Callable
@@ -25,9 +26,12 @@ class Waiting:
     seq: int
 
 
-def line_order(waiting: list[Waiting], turns: dict[int, int]) -> list[Waiting]:
-    """The order in which waiting jobs would get slots, one slot freeing at a time."""
-    return _take(waiting, turns, lambda owner: True, len(waiting))[0]
+def line_order(waiting: list[Waiting], turns: dict[int, int], start: int) -> list[Waiting]:
+    """The order in which waiting jobs would get slots, one slot freeing at a time.
+
+    ``start`` is the server's grant counter (``grant_counter``).
+    """
+    return _take(waiting, turns, lambda owner: True, len(waiting), start=start)[0]
 
 
 def _take(
@@ -35,13 +39,18 @@ def _take(
     turns: dict[int, int],
     allowed: Callable[[int], bool],
     slots: int,
+    *,
+    start: int,
 ) -> tuple[list[Waiting], dict[int, int]]:
-    """Hand ``slots`` slots out round-robin; return who got them and the members' new turns."""
+    """Hand ``slots`` slots out round-robin; return who got them and the members' new turns.
+
+    ``start`` is the server's grant counter; each grant takes the next number.
+    """
     by_owner: dict[int, deque[Waiting]] = {}
     for job in sorted(waiting, key=lambda job: job.seq):
         by_owner.setdefault(job.owner_id, deque()).append(job)
     turns = dict(turns)
-    counter = max(turns.values(), default=0)
+    counter = start
     taken: list[Waiting] = []
     while len(taken) < slots:
         eligible = [owner for owner in by_owner if allowed(owner)]
@@ -94,28 +103,48 @@ def waiting_jobs(raw: sqlite3.Connection, guild_id: int) -> list[Waiting]:
     ]
 
 
-def turns_of(raw: sqlite3.Connection, guild_id: int) -> dict[int, int]:
+def turns_of(raw: sqlite3.Connection, guild_id: int, waiting: list[Waiting]) -> dict[int, int]:
+    """The last turn of each member who has a job waiting (the others do not matter)."""
+    owners = sorted({job.owner_id for job in waiting})
     return dict(
-        raw.execute("SELECT user_id, turn FROM queue_turns WHERE guild_id = ?", (guild_id,))
+        raw.execute(
+            "SELECT user_id, turn FROM queue_turns WHERE guild_id = ?1 "
+            "AND user_id IN (SELECT value FROM json_each(?2))",
+            (guild_id, json.dumps(owners)),
+        )
     )
+
+
+def grant_counter(raw: sqlite3.Connection, guild_id: int) -> int:
+    """The server's grant counter: the latest turn any member got."""
+    found = raw.execute(
+        "SELECT MAX(turn) FROM queue_turns WHERE guild_id = ?", (guild_id,)
+    ).fetchone()[0]
+    return int(found or 0)
 
 
 def promote(
     raw: sqlite3.Connection, guild_id: int, max_user: int, max_guild: int, now: datetime
 ) -> list[int]:
     """Give free slots to waiting jobs, fairly; return the jobs that may start now."""
-    running = running_by_owner(raw, guild_id)
-    free = max_guild - sum(running.values())
-    waiting = waiting_jobs(raw, guild_id) if free > 0 else []
+    waiting = waiting_jobs(raw, guild_id)
     if not waiting:
         return []
+    running = running_by_owner(raw, guild_id)
+    free = max_guild - sum(running.values())
+    if free <= 0:
+        return []
     allowed = _Allowed(running, max_user)
-    before = turns_of(raw, guild_id)
+    before = turns_of(raw, guild_id, waiting)
+    counter = grant_counter(raw, guild_id)
     taken: list[Waiting] = []
     turns = before
     # One slot at a time, so each grant sees the member's limit after the previous one.
     for _ in range(free):
-        one, turns = _take([job for job in waiting if job not in taken], turns, allowed, slots=1)
+        one, turns = _take(
+            [job for job in waiting if job not in taken], turns, allowed, slots=1, start=counter
+        )
+        counter += len(one)
         if not one:
             break
         allowed.took(one[0].owner_id)

@@ -240,7 +240,10 @@ async def test_past_the_member_limit_jobs_wait_then_a_full_queue_is_refused(
         await make_job(USER)
     assert refused.value.reason is QuotaReason.USER_QUEUE_FULL
     assert (refused.value.running, refused.value.waiting, refused.value.resets_at) == (2, 3, None)
-    assert (await make_job(USER + 1)).status is StoredStatus.PENDING  # others are not affected
+    # Someone else queues behind the line too, but gets a free slot as soon as it is handed.
+    other = await make_job(USER + 1)
+    assert other.status is StoredStatus.WAITING
+    assert await store.promote_waiting(GUILD) == [other.id]
 
     await store.finish_failed(first.id, "timed out")
     assert await store.promote_waiting(GUILD) == [waiting[0].id]

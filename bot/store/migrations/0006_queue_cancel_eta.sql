@@ -34,6 +34,7 @@ CREATE INDEX jobs_unfinished ON jobs (id)
     WHERE status IN ('waiting', 'pending', 'submitting', 'submitted', 'queued', 'running')
        OR delivered_at IS NULL;
 CREATE INDEX jobs_waiting ON jobs (guild_id, queue_seq) WHERE status = 'waiting';
+CREATE INDEX jobs_pending ON jobs (guild_id) WHERE status = 'pending';
 
 CREATE TABLE queue_turns (
     guild_id INTEGER NOT NULL,
