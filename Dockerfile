@@ -16,7 +16,9 @@ RUN pip install . && mkdir -p /app/data && chown bot:bot /app/data
 USER bot
 VOLUME ["/app/data"]
 
-# Healthy while the process runs and its database is readable.
+# Healthy while the gateway is connected and the database answers (the bot's GET /healthz).
+ENV HTTP_LISTEN=0.0.0.0:8088
+EXPOSE 8088
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -m bot.healthcheck || exit 1
 

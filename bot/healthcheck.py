@@ -1,13 +1,33 @@
-"""``python -m bot.healthcheck``: exit 0 when the bot's database opens and answers."""
+"""``python -m bot.healthcheck``: exit 0 when the bot says it is healthy.
+
+Asks the bot's own ``GET /healthz`` (gateway connected, database answering) at
+``HTTP_LISTEN``; when the HTTP server is off, checks that the database file answers.
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import sys
+import urllib.error
+import urllib.request
 
 
 def main() -> int:
+    listen = os.environ.get("HTTP_LISTEN", "127.0.0.1:8088").strip()
+    if listen.lower() != "off":
+        host, _, port = listen.rpartition(":")
+        if host in ("0.0.0.0", "::", "[::]", ""):
+            host = "127.0.0.1"
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=4) as answer:
+                return 0 if answer.status == 200 else 1
+        except urllib.error.HTTPError as error:
+            print(f"unhealthy: /healthz answered {error.code}", file=sys.stderr)
+            return 1
+        except OSError as error:
+            print(f"unhealthy: {error}", file=sys.stderr)
+            return 1
     path = os.environ.get("DATABASE_PATH", "data/bot.sqlite3")
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=3) as connection:

@@ -149,19 +149,28 @@ class Admin(
         await self._done(interaction, text)
 
     @app_commands.command(
-        name="concurrency", description="How many videos may be in the making at once"
+        name="concurrency", description="How many videos may be in the making (and waiting)"
+    )
+    @app_commands.describe(
+        per_user="Videos one member may have in the making at once",
+        per_server="Videos the whole server may have in the making at once",
+        queued_per_user="Videos one member may have waiting for a slot (0: refuse instead)",
     )
     async def concurrency(
         self,
         interaction: discord.Interaction,
         per_user: app_commands.Range[int, 1, 100] | None = None,
         per_server: app_commands.Range[int, 1, 1000] | None = None,
+        queued_per_user: app_commands.Range[int, 0, 100] | None = None,
     ) -> None:
-        settings = await self.admin.set_concurrency(self._guild(interaction), per_user, per_server)
+        settings = await self.admin.set_concurrency(
+            self._guild(interaction), per_user, per_server, queued_per_user
+        )
         await self._done(
             interaction,
             f"At most {settings.max_in_flight_user} per member and "
-            f"{settings.max_in_flight_guild} for the server.",
+            f"{settings.max_in_flight_guild} for the server in the making; "
+            f"{settings.max_queued_user} per member may wait for a slot.",
         )
 
     @app_commands.command(

@@ -160,9 +160,13 @@ class ServerAdmin:
         await self._quota.set_guild_budget(guild_id, credits)
 
     async def set_concurrency(
-        self, guild_id: int, per_user: int | None, per_guild: int | None
+        self,
+        guild_id: int,
+        per_user: int | None,
+        per_guild: int | None,
+        queued_per_user: int | None = None,
     ) -> GuildSettings:
-        await self._quota.set_concurrency(guild_id, per_user, per_guild)
+        await self._quota.set_concurrency(guild_id, per_user, per_guild, queued_per_user)
         return await self.settings(guild_id)
 
     async def set_timezone(self, guild_id: int, zone: str | None) -> None:

@@ -542,6 +542,8 @@ class JobEngine:
     # -- progress messages -----------------------------------------------------------------------
 
     async def _show_progress(self, record: JobRecord, shown: _Shown) -> None:
+        if record.progress_message_id is None:
+            return  # not shown yet: its launcher is about to show it
         view = self.view(record)
         signature = self.outlet.signature(view)
         if signature == shown.signature:

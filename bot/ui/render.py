@@ -383,6 +383,12 @@ def quota_embed(status: QuotaStatus, costs: Mapping[Operation, int]) -> discord.
     embed.add_field(
         name=f"In the making ({len(status.in_flight)} of {limit})", value=in_flight, inline=False
     )
+    if status.waiting:
+        embed.add_field(
+            name=f"Waiting for a slot ({len(status.waiting)})",
+            value=", ".join(f"#{job.id}" for job in status.waiting),
+            inline=False,
+        )
     embed.add_field(
         name="Costs",
         value="\n".join(f"{operation_label(op)}: {credits(cost)}" for op, cost in costs.items()),

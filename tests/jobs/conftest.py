@@ -66,6 +66,15 @@ class FakeProvider:
         self.recover_calls.append(ref)
         return self.recovered
 
+    def pushed_job_id(self, payload: object) -> str | None:
+        return None
+
+    async def claim(self, provider_job_id: str, request: PikaRequest) -> Job | None:
+        return None
+
+    async def cancel(self, provider_job_id: str) -> bool:
+        return False
+
 
 @dataclass
 class Call:

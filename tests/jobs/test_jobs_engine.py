@@ -203,3 +203,53 @@ async def test_a_button_job_is_announced_in_the_channel(world: World):
     shown = await world.engine.announce(job, reply_to=123)
     assert shown.progress_message_kind is ProgressKind.CHANNEL
     assert shown.progress_message_id == world.outlet._next_id
+
+
+async def test_a_push_for_an_unknown_or_finished_job_changes_nothing(world: World):
+    assert await world.engine.pushed(999, {"job": {"id": "p-9"}}) is False
+    job = await world.new_job()
+    world.finishes("p-1", world.done("p-1"))
+    await world.engine.start()
+    await world.engine.submit(job)
+    await world.until(lambda: _delivered(world, job.id))
+    posts = len(world.outlet.named("post_result"))
+    assert await world.engine.pushed(job.id, {"anything": "at all"}) is True
+    assert len(world.outlet.named("post_result")) == posts  # a late push posts nothing again
+
+
+async def test_pika_saying_slow_down_halves_the_budget_and_waits_its_retry_after(world: World):
+    from bot.pika.errors import RateLimitedError
+
+    job = await world.new_job()
+    await world.engine.submit(job)
+    rate = world.engine.budget.rate
+    record = await world.job(job.id)
+
+    async def busy(provider_job_id):
+        raise RateLimitedError(retry_after=2.0)
+
+    world.provider.fetch = busy  # type: ignore[method-assign]
+    await world.engine._poll(record)
+    assert world.engine.budget.rate == rate / 2
+    assert world.engine.budget.try_acquire() > 1.5  # paused for Pika's Retry-After
+
+
+async def test_cancel_removes_a_job_not_yet_sent_and_releases_a_confirmed_one(world: World):
+    from bot.jobs.engine import CancelOutcome
+
+    waiting = await world.new_job(prompt="never sent")
+    assert await world.engine.cancel(waiting.id, actor_id=41) is CancelOutcome.REMOVED
+    assert world.provider.submitted == []
+    assert (await world.job(waiting.id)).hold_state is HoldState.RELEASED
+
+    sent = await world.new_job(prompt="sent")
+    await world.engine.submit(sent)
+
+    async def stopped(provider_job_id):
+        return True
+
+    world.provider.cancel = stopped  # type: ignore[attr-defined]
+    assert await world.engine.cancel(sent.id, actor_id=41) is CancelOutcome.RELEASED
+    stored = await world.job(sent.id)
+    assert (stored.status, stored.hold_state) == (StoredStatus.CANCELLED, HoldState.RELEASED)
+    assert await world.engine.cancel(sent.id, actor_id=41) is CancelOutcome.FINISHED

@@ -135,3 +135,37 @@ def test_job_labels_fit_discord_and_lines_link_to_the_video():
     job = render.job_embed(record, view_of(record, NOW))
     assert fields_of(job)["Video"] == "[Download](https://cdn/v.mp4)"
     assert fields_of(job)["Took"] == "30s"
+
+
+def test_waiting_jobs_say_their_place_and_when_they_start():
+    from bot.jobs.views import Outlook
+
+    waiting = view(status=StoredStatus.WAITING, outlook=Outlook(ahead=2, seconds=75))
+    embed = render.progress_embed(waiting)
+    assert embed.title == "Generate · Waiting"
+    assert fields_of(embed)["Queue"] == "Waiting: 2 ahead of you in this server"
+    assert fields_of(embed)["Time"] == "starts in about 1 min"
+    next_one = view(status=StoredStatus.WAITING, outlook=Outlook(ahead=0, seconds=1))
+    assert fields_of(render.progress_embed(next_one))["Time"] == "starts any moment now"
+    assert render.queue_words(Outlook(ahead=0, seconds=None)) == (
+        "Waiting: you are next in this server"
+    )
+
+
+def test_time_left_is_never_in_the_past():
+    from bot.jobs.views import Outlook
+
+    assert render.time_words(view(outlook=Outlook(None, 38))) == "about 40 s left"
+    assert render.time_words(view(outlook=Outlook(None, 190))) == "about 3 min left"
+    assert render.time_words(view(outlook=Outlook(None, 0, overrun=True))) == "finishing…"
+    assert render.time_words(view(outlook=None)) is None
+
+
+def test_a_cancelled_job_says_who_stopped_it_and_what_it_cost():
+    charged = render.progress_embed(
+        view(status=StoredStatus.CANCELLED, cancelled_by=7, charged=True)
+    )
+    assert charged.title == "Generate · Cancelled"
+    assert "Cancelled by <@7>" in charged.description and "charged" in charged.description
+    free = render.progress_embed(view(status=StoredStatus.CANCELLED, cancelled_by=7))
+    assert "No credits were charged." in free.description
