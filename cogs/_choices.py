@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from discord import app_commands
 
+from bot.pika.capabilities import CLASSIC_RATIOS
 from bot.pika.requests import AspectRatio, IngredientsMode, Model, Pikaffect, Style
 
 
@@ -13,7 +14,7 @@ def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
 
 MODELS = _choices([m.value for m in Model if m is not Model.TURBO])
 INGREDIENT_MODELS = _choices(["2.0", "2.1", "2.2"])
-ASPECT_RATIOS = _choices([a.value for a in AspectRatio])
+ASPECT_RATIOS = _choices([a.value for a in AspectRatio if a.value in CLASSIC_RATIOS])
 PIKAFFECTS = _choices([p.value for p in Pikaffect])
 STYLES = _choices([s.value for s in Style])
 INGREDIENT_MODES = _choices([m.value for m in IngredientsMode])

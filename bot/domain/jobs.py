@@ -49,6 +49,8 @@ class NewJob:
     """The job whose result this one extends, upscales or rerolls."""
     upload_limit: int | None = None
     """The largest attachment Discord accepts for the result, in bytes (None: the default)."""
+    cost_multiplier: float = 1.0
+    """Its size and length against the operation's base cost (``bot.domain.pricing``)."""
 
     def request_text(self) -> str:
         if isinstance(self.request_json, str):

@@ -20,3 +20,5 @@ class Operation(StrEnum):
     EXTEND = "extend"
     UPSCALE = "upscale"
     LIPSYNC = "lipsync"
+    KEYFRAMES = "keyframes"
+    """Pikaframes: a video through 2 to 5 images, with a transition between each."""

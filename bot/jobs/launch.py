@@ -15,6 +15,7 @@ import discord
 
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord, NewJob, ProgressKind
+from bot.domain.pricing import cost_multiplier
 from bot.errors import BadInput
 from bot.jobs.accounts import AccountService
 from bot.jobs.engine import JobEngine
@@ -22,7 +23,7 @@ from bot.jobs.ports import OutletError
 from bot.jobs.views import request_of
 from bot.media.probe import Probe, ProbeError, probe_url
 from bot.pika.capabilities import Capabilities, check_supported
-from bot.pika.requests import PikaRequest, options_of, prompt_of
+from bot.pika.requests import PikaRequest, options_of, prompt_of, size_of
 from bot.store import Clock, JobStore
 from bot.ui import render
 from bot.ui.buttons import progress_view
@@ -122,6 +123,7 @@ class Launcher:
             token_expires_at=now + INTERACTION_TOKEN_LIFETIME if with_token else None,
             parent_job_id=parent_job_id,
             upload_limit=interaction.filesize_limit,
+            cost_multiplier=cost_multiplier(request.operation, *size_of(request)),
         )
         return await self._store.create_job(new_job, roles=roles, exempt=exempt)
 

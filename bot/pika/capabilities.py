@@ -3,20 +3,59 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.domain.operations import Operation
 from bot.pika.errors import UnsupportedOperationError
 from bot.pika.fields import one_of
-from bot.pika.requests import GenerateRequest, PikaffectRequest, PikaRequest, model_of
+from bot.pika.requests import (
+    GenerateRequest,
+    IngredientsRequest,
+    KeyframesRequest,
+    PikaffectRequest,
+    PikaRequest,
+    model_of,
+    options_of,
+    prompt_of,
+    size_of,
+)
+
+CLASSIC_RATIOS = frozenset({"16:9", "9:16", "1:1", "5:2", "4:5", "4:3"})
+"""The aspect ratios of the reseller dialects (and of the bot's first commands)."""
+
+
+class CommandSet(StrEnum):
+    """Which commands suit the service: the resellers' options, or Pika 2.2's."""
+
+    CLASSIC = "classic"
+    """Models 1.0-2.2 with motion, guidance, camera moves, styles (webbot, feed)."""
+    OFFICIAL = "official"
+    """Pika 2.2 as sold today (Pika's developer API, fal): resolution, length, keyframes."""
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    """Which operations, and which models for them, a dialect can serve."""
+    """Which operations a service can serve, and its limits inside those it does."""
 
     operations: frozenset[Operation]
     models: dict[Operation, tuple[str, ...]] = field(default_factory=dict)
     """Models accepted per operation; an operation missing here takes no model choice."""
+    pikaffects: frozenset[str] | None = None
+    """The Pikaffects offered; None means all of them."""
+    video_input: bool = True
+    """Whether generate may start from a video."""
+    aspect_ratios: frozenset[str] = CLASSIC_RATIOS
+    resolutions: tuple[str, ...] = ()
+    """Resolutions a member may choose; empty: none (the service's own)."""
+    durations: tuple[int, ...] = ()
+    """Clip lengths (seconds) a member may choose; empty: none."""
+    keyframe_seconds: tuple[int, int] = (5, 10)
+    """The shortest and longest keyframe video."""
+    transition_prompts: bool = False
+    """Whether each keyframe transition may have its own prompt."""
+    prompt_required: frozenset[str] = frozenset()
+    """Where the service insists on a prompt: "generate", "generate_image", "ingredients"."""
+    command_set: CommandSet = CommandSet.CLASSIC
 
     def supports(self, operation: Operation) -> bool:
         return operation in self.operations
@@ -36,17 +75,8 @@ CANNOT = {
     Operation.EXTEND: "this Pika service cannot extend videos",
     Operation.UPSCALE: "this Pika service cannot upscale videos",
     Operation.LIPSYNC: "this Pika service cannot lip sync videos",
+    Operation.KEYFRAMES: "this Pika service cannot make videos from keyframes (Pikaframes)",
 }
-
-
-@dataclass(frozen=True)
-class DialectCapabilities(Capabilities):
-    """Capabilities plus the limits a dialect has inside an operation it does offer."""
-
-    pikaffects: frozenset[str] | None = None
-    """The Pikaffects offered; None means all of them."""
-    video_input: bool = True
-    """Whether generate may start from a video."""
 
 
 def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
@@ -61,8 +91,7 @@ def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
             f"this Pika service has no model {model} for {_OPERATION_NAMES[operation]};"
             f" choose {one_of(models)}"
         )
-    if not isinstance(capabilities, DialectCapabilities):
-        return
+    _check_sizes(capabilities, request)
     if isinstance(request, GenerateRequest) and request.video and not capabilities.video_input:
         raise UnsupportedOperationError(
             "this Pika service cannot start from a video; attach an image instead"
@@ -77,6 +106,40 @@ def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
             f"this Pika service does not offer the {request.pikaffect} Pikaffect;"
             f" choose {one_of(sorted(offered))}"
         )
+
+
+def _check_sizes(capabilities: Capabilities, request: PikaRequest) -> None:
+    """Refuse an aspect ratio, resolution, length or prompt the service does not take."""
+    options = options_of(request)
+    ratio = options.aspect_ratio.value if options is not None else None
+    if ratio is not None and ratio not in capabilities.aspect_ratios:
+        raise UnsupportedOperationError(
+            f"this Pika service cannot make {ratio} videos; choose "
+            f"{one_of(sorted(capabilities.aspect_ratios))}"
+        )
+    resolution, seconds = size_of(request)
+    if resolution is not None and resolution not in capabilities.resolutions:
+        raise UnsupportedOperationError("this Pika service has no choice of resolution")
+    if isinstance(request, KeyframesRequest):
+        low, high = capabilities.keyframe_seconds
+        if not low <= request.length <= high:
+            raise UnsupportedOperationError(
+                f"keyframe videos here are {low} to {high} seconds long"
+            )
+        if any(request.transitions) and not capabilities.transition_prompts:
+            raise UnsupportedOperationError(
+                "this Pika service takes one prompt for the whole keyframe video"
+            )
+    elif seconds is not None and seconds not in capabilities.durations:
+        raise UnsupportedOperationError("this Pika service has no choice of length")
+    needs = capabilities.prompt_required
+    if not prompt_of(request):
+        if isinstance(request, GenerateRequest):
+            tag = "generate_image" if request.image else "generate"
+            if tag in needs:
+                raise UnsupportedOperationError("this Pika service needs a prompt for that")
+        elif isinstance(request, IngredientsRequest) and "ingredients" in needs:
+            raise UnsupportedOperationError("this Pika service needs a prompt for ingredients")
 
 
 _OPERATION_NAMES = {

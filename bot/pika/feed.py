@@ -11,7 +11,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from bot.pika.capabilities import CANNOT, DialectCapabilities
+from bot.pika.capabilities import CANNOT, Capabilities
 from bot.pika.dialect import HttpDialect
 from bot.pika.errors import UnavailableError, UnsupportedOperationError
 from bot.pika.job import Job, Operation
@@ -27,7 +27,7 @@ from bot.pika.status import job_from_video
 
 log = logging.getLogger(__name__)
 
-FEED_CAPABILITIES = DialectCapabilities(
+FEED_CAPABILITIES = Capabilities(
     operations=frozenset({Operation.GENERATE, Operation.PIKAFFECT, Operation.INGREDIENTS}),
     models={
         Operation.GENERATE: ("1.5", "2.0", "2.2"),

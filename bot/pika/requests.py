@@ -117,12 +117,27 @@ class AspectRatio(StrEnum):
     CINEMA = "5:2"
     PORTRAIT = "4:5"
     CLASSIC = "4:3"
+    LANDSCAPE = "5:4"
+    PHOTO = "3:2"
+    PHOTO_TALL = "2:3"
 
     @property
     def ratio(self) -> float:
         """Return width / height, the number the feed dialect sends."""
         width, height = self.value.split(":")
         return int(width) / int(height)
+
+
+class Resolution(StrEnum):
+    """The resolutions Pika's 2.2 models make (the short side, in pixels)."""
+
+    SD = "720p"
+    HD = "1080p"
+
+
+DURATIONS = (5, 10)
+"""Clip lengths, in seconds, that Pika's 2.2 models make."""
+MAX_KEYFRAMES = 5
 
 
 class Zoom(StrEnum):
@@ -182,6 +197,21 @@ def _between(low: float, high: float, name: str) -> BeforeValidator:
 
 def _text(name: str) -> BeforeValidator:
     return BeforeValidator(lambda value: text(value, name, limit=PROMPT_LIMIT))
+
+
+def _duration(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    seconds = whole_number(value, 1, 60, "duration")
+    if seconds not in DURATIONS:
+        raise ValueError("duration must be 5 or 10 seconds")
+    return seconds
+
+
+OptionalResolution = Annotated[
+    Resolution | None, _pick(Resolution, "resolution must be 720p or 1080p", optional=True)
+]
+OptionalDuration = Annotated[int | None, BeforeValidator(_duration)]
 
 
 Prompt = Annotated[str, _text("prompt")]
@@ -297,11 +327,16 @@ class GenerateRequest(_Request):
     video: OptionalVideoUrl = None
     sfx: Annotated[bool, BeforeValidator(lambda value: _flag(value, "sfx"))] = False
     style: OptionalStyle = None
+    resolution: OptionalResolution = None
+    duration: OptionalDuration = None
+    """Seconds (5 or 10); None: the service's own length."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is Model.TURBO:
             raise ValueError("model Turbo is only for Pika Additions and Pika Swap")
+        if (self.resolution or self.duration) and self.model is not Model.V2_2:
+            raise ValueError("resolution and duration need model 2.2")
         if not (self.prompt or self.image or self.video):
             raise ValueError("a prompt, an image or a video is required")
         if self.style is not None and self.model is not Model.V1_0:
@@ -348,16 +383,67 @@ class IngredientsRequest(_Request):
         _pick(IngredientsMode, "ingredients mode must be precise or creative"),
     ] = IngredientsMode.PRECISE
     options: GenerationOptions = Field(default_factory=GenerationOptions)
+    resolution: OptionalResolution = None
+    duration: OptionalDuration = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model not in (Model.V2_0, Model.V2_1, Model.V2_2):
             raise ValueError("ingredients need model 2.0 or newer")
+        if (self.resolution or self.duration) and self.model is not Model.V2_2:
+            raise ValueError("resolution and duration need model 2.2")
         if not self.ingredients:
             raise ValueError("add at least one ingredient image")
         if len(self.ingredients) > MAX_INGREDIENTS:
             raise ValueError(f"use at most {MAX_INGREDIENTS} ingredient images")
         return self
+
+
+def _keyframe(value: object) -> str:
+    return image_url(value, "every keyframe image")
+
+
+def _transition(value: object) -> str:
+    return text(value, "transition prompt", limit=PROMPT_LIMIT)
+
+
+class KeyframesRequest(_Request):
+    """Pikaframes (model 2.2): a video that moves through 2 to 5 images, in order."""
+
+    op: Literal["keyframes"] = "keyframes"
+    images: tuple[Annotated[str, BeforeValidator(_keyframe)], ...]
+    prompt: Prompt = ""
+    """What happens, for every transition that has no prompt of its own."""
+    transitions: tuple[Annotated[str, BeforeValidator(_transition)], ...] = ()
+    """One prompt per transition (between image n and n+1); "" keeps ``prompt``."""
+    length: Annotated[int, _bounded(2, 25, "length")] = 5
+    """The whole video, in seconds."""
+    resolution: OptionalResolution = None
+    model: AnyModel = Model.V2_2
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.model is not Model.V2_2:
+            raise ValueError("keyframes need model 2.2")
+        if not 2 <= len(self.images) <= MAX_KEYFRAMES:
+            raise ValueError(f"give 2 to {MAX_KEYFRAMES} keyframe images")
+        if len(self.transitions) > len(self.images) - 1:
+            raise ValueError("give at most one transition prompt per pair of images")
+        if not (self.prompt or any(self.transitions)):
+            raise ValueError("a prompt is required for keyframes")
+        return self
+
+    def transition_prompts(self) -> list[str]:
+        """The prompt of each transition: its own, else the video's."""
+        given = list(self.transitions) + [""] * (len(self.images) - 1 - len(self.transitions))
+        return [own or self.prompt for own in given]
+
+    def transition_seconds(self) -> list[int]:
+        """The length split over the transitions, in whole seconds, the first ones longer."""
+        count = len(self.images) - 1
+        base, extra = divmod(self.length, count)
+        return [base + (1 if index < extra else 0) for index in range(count)]
 
 
 class AdditionsRequest(_Request):
@@ -487,7 +573,8 @@ PikaRequest = Annotated[
     | OutpaintRequest
     | ExtendRequest
     | UpscaleRequest
-    | LipsyncRequest,
+    | LipsyncRequest
+    | KeyframesRequest,
     Field(discriminator="op"),
 ]
 
@@ -512,6 +599,7 @@ parse_request = validate_request
 
 
 _PROMPTED = (
+    KeyframesRequest,
     GenerateRequest,
     PikaffectRequest,
     IngredientsRequest,
@@ -519,7 +607,14 @@ _PROMPTED = (
     SwapRequest,
     _ChangesVideo,
 )
-_MODELLED = (GenerateRequest, PikaffectRequest, IngredientsRequest, AdditionsRequest, SwapRequest)
+_MODELLED = (
+    GenerateRequest,
+    PikaffectRequest,
+    IngredientsRequest,
+    AdditionsRequest,
+    SwapRequest,
+    KeyframesRequest,
+)
 _WITH_OPTIONS = (*_MODELLED, _ChangesVideo)
 
 
@@ -536,3 +631,12 @@ def model_of(request: PikaRequest) -> Model | None:
 def options_of(request: PikaRequest) -> GenerationOptions | None:
     """The generation options, for operations that carry them."""
     return request.options if isinstance(request, _WITH_OPTIONS) else None
+
+
+def size_of(request: PikaRequest) -> tuple[str | None, int | None]:
+    """The resolution and the length (seconds) the request asks for, where it says."""
+    if isinstance(request, GenerateRequest | IngredientsRequest):
+        return (request.resolution.value if request.resolution else None), request.duration
+    if isinstance(request, KeyframesRequest):
+        return (request.resolution.value if request.resolution else None), request.length
+    return None, None

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 UPSCALE_PREFIX = "upscale:"
 
 WEBBOT_CAPABILITIES = Capabilities(
-    operations=frozenset(Operation),
+    operations=frozenset(Operation) - {Operation.KEYFRAMES},
     models={
         # The reference's model list; Turbo is only reachable through Additions and Swap.
         Operation.GENERATE: ("1.0", "1.5", "2.0", "2.1"),

@@ -66,6 +66,7 @@ class JobStore:
                 roles=roles,
                 exempt=exempt,
                 now=now,
+                multiplier=new.cost_multiplier,
             )
             stamp = encode_time(now)
             row = raw.execute(

@@ -30,6 +30,7 @@ DEFAULT_COSTS: Mapping[Operation, int] = MappingProxyType(
         Operation.ADDITIONS: 2,
         Operation.SWAP: 2,
         Operation.LIPSYNC: 2,
+        Operation.KEYFRAMES: 1,
         Operation.UPSCALE: 2,
     }
 )

@@ -35,6 +35,7 @@ from datetime import datetime
 from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
+from bot.domain.pricing import credits_for
 from bot.domain.status import StoredStatus
 from bot.store import ledger, policies
 from bot.store.database import Database
@@ -137,6 +138,7 @@ class QuotaEngine:
         roles: Iterable[int],
         exempt: bool,
         now: datetime,
+        multiplier: float = 1.0,
     ) -> HoldPlan:
         """Decide what to hold for a new job, or raise ``QuotaExceeded``.
 
@@ -144,7 +146,7 @@ class QuotaEngine:
         request can pass the same check before this one's hold is visible.
         """
         settings = policies.load_guild_settings(raw, guild_id, self.defaults)
-        cost = settings.cost(operation)
+        cost = credits_for(settings.cost(operation), multiplier)
         if exempt:
             return HoldPlan(cost, 0)
         window = current_period(now, settings.period, settings.timezone)

@@ -35,6 +35,7 @@ OPERATION_LABELS: Mapping[str, str] = {
     Operation.EXTEND: "Extend",
     Operation.UPSCALE: "Upscale",
     Operation.LIPSYNC: "Lip sync",
+    Operation.KEYFRAMES: "Keyframes",
 }
 SIMULATED_NOTE = "Made by the bot's built-in simulator, not by Pika (no Pika key is set)."
 

@@ -29,3 +29,18 @@ def test_a_setting_problem_keeps_the_value() -> None:
     )
     assert (problem.problem, problem.value) == (SettingProblem.UNKNOWN_TIMEZONE, "Mars")
     assert isinstance(problem, ValueError)
+
+
+def test_bigger_and_longer_videos_cost_more_in_the_services_ratios() -> None:
+    from bot.domain import Operation
+    from bot.domain.pricing import cost_multiplier, credits_for
+
+    generate = [
+        credits_for(1, cost_multiplier(Operation.GENERATE, resolution, seconds))
+        for resolution, seconds in (("720p", 5), ("1080p", 5), ("720p", 10), ("1080p", 10))
+    ]
+    assert generate == [1, 3, 3, 5]  # 0.20, 0.45, 0.60, 1.00 USD at Pika's resale prices
+    assert credits_for(2, cost_multiplier(Operation.INGREDIENTS, "1080p", 10)) == 10
+    assert cost_multiplier(Operation.KEYFRAMES, None, 25) == 1.25 * 3  # per started 10 s
+    assert cost_multiplier(Operation.PIKAFFECT, "1080p", 10) == 1.0  # no size choice there
+    assert credits_for(0, 5.0) == 0  # a free operation stays free

@@ -28,6 +28,14 @@ AUDIO = "https://cdn.example.com/voice.wav"
 
 # One valid request per operation, with non-default values where there are any.
 SAMPLES: dict[str, dict[str, Any]] = {
+    "keyframes": {
+        "op": "keyframes",
+        "images": ["https://cdn.test/a.png", "https://cdn.test/b.png", "https://cdn.test/c.png"],
+        "prompt": "a day turning to night",
+        "transitions": ["", "the moon rises"],
+        "length": 10,
+        "resolution": "1080p",
+    },
     "generate": {
         "op": "generate",
         "prompt": "robed villain lurking the streets",
@@ -225,7 +233,7 @@ RULES: list[tuple[str, Any, str]] = [
     (
         "aspect ratio",
         with_options(aspect_ratio="21:9"),
-        "aspect ratio must be one of 16:9, 9:16, 1:1, 5:2, 4:5, 4:3",
+        "aspect ratio must be one of 16:9, 9:16, 1:1, 5:2, 4:5, 4:3, 5:4, 3:2, 2:3",
     ),
     (
         "negative prompt length",
