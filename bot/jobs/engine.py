@@ -195,6 +195,9 @@ class JobEngine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def track(self, job_id: int, delay: float = 0.0, priority: Priority = Priority.NOW) -> None:
+        if job_id in self._confirming:
+            # A push is waiting for its GET: nothing scheduled meanwhile may postpone it.
+            delay, priority = 0.0, Priority.NOW
         self._queue.schedule(job_id, delay, priority)
 
     def in_flight(self) -> int:
