@@ -3,6 +3,7 @@
 EXTENSIONS: tuple[str, ...] = (
     "cogs.create",
     "cogs.edit",
+    "cogs.official",
     "cogs.account",
     "cogs.admin",
     "cogs.owner",

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.domain.operations import Operation
 from bot.errors import BadInput
 from bot.jobs.launch import Launcher, after_checks
-from bot.pika.capabilities import Capabilities
+from bot.pika.capabilities import Capabilities, CommandSet
 from bot.pika.requests import (
     AdditionsRequest,
     GenerateRequest,
@@ -213,4 +213,6 @@ class Create(commands.Cog):
 
 
 async def setup(bot: PikaBot) -> None:
+    if bot.deps.capabilities.command_set is not CommandSet.CLASSIC:
+        return  # cogs.official serves Pika 2.2 as sold today
     await bot.add_cog(Create(bot.deps.launcher, bot.deps.capabilities))

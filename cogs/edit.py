@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.jobs.launch import Launcher, after_checks
 from bot.media.probe import Probe
+from bot.pika.capabilities import CommandSet
 from bot.pika.requests import (
     EditRequest,
     ExtendRequest,
@@ -269,4 +270,6 @@ class Edit(commands.Cog):
 
 
 async def setup(bot: PikaBot) -> None:
+    if bot.deps.capabilities.command_set is not CommandSet.CLASSIC:
+        return  # none of these exist on Pika's developer API or fal
     await bot.add_cog(Edit(bot.deps.launcher))

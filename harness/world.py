@@ -30,14 +30,27 @@ def free_port() -> int:
 def bot_env(
     emulator: Emulator, simulator: Simulator, database_path: Path, dialect: str, **extra: str
 ) -> dict[str, str]:
-    base = simulator.webbot_base if dialect == "webbot" else simulator.feed_base
+    """The environment of a bot using ``dialect`` of the simulator (webbot, feed, pika, fal)."""
+    provider: dict[str, str]
+    if dialect == "fal":
+        provider = {
+            "FAL_KEY": PIKA_KEY,
+            "FAL_API_BASE": simulator.fal_base,
+            "FAL_JWKS_URL": simulator.fal_jwks_url,
+        }
+    else:
+        bases = {
+            "webbot": simulator.webbot_base,
+            "feed": simulator.feed_base,
+            "pika": simulator.pikadev_base,
+        }
+        provider = {"PIKA_API_BASE": bases[dialect], "PIKA_API_KEY": PIKA_KEY}
     return {
         "DISCORD_TOKEN": emulator.token,
         "DISCORD_API_BASE": emulator.api_base,
         "DISCORD_GATEWAY_URL": emulator.gateway_url,
         "PIKA_PROVIDER": dialect,
-        "PIKA_API_BASE": base,
-        "PIKA_API_KEY": PIKA_KEY,
+        **provider,
         "DATABASE_PATH": str(database_path),
         **FAST_BOT,
         **extra,

@@ -98,6 +98,29 @@ FEED_PIKAFFECTS = frozenset(
 )
 
 
+OFFICIAL_PIKAFFECTS = frozenset(
+    {
+        Pikaffect.CAKE_IFY,
+        Pikaffect.CRUMBLE,
+        Pikaffect.CRUSH,
+        Pikaffect.DECAPITATE,
+        Pikaffect.DEFLATE,
+        Pikaffect.DISSOLVE,
+        Pikaffect.EXPLODE,
+        Pikaffect.EYE_POP,
+        Pikaffect.INFLATE,
+        Pikaffect.LEVITATE,
+        Pikaffect.MELT,
+        Pikaffect.PEEL,
+        Pikaffect.POKE,
+        Pikaffect.SQUISH,
+        Pikaffect.TA_DA,
+        Pikaffect.TEAR,
+    }
+)
+"""The 16 Pikaffects of Pika's developer API and of fal."""
+
+
 class Style(StrEnum):
     """Looks available on model 1.0."""
 
