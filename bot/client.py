@@ -90,6 +90,12 @@ class PikaBot(commands.Bot):
             command_prefix=commands.when_mentioned,
             intents=intents,
             tree_cls=PikaCommandTree,
+            # Members may install the app on their own account too (Discord's user installs):
+            # every command works in servers, the bot's DM and group DMs, except /admin.
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=True, private_channel=True
+            ),
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             http_trace=_count_rate_limits(),
@@ -115,6 +121,7 @@ class PikaBot(commands.Bot):
         for item in self.dynamic_items():
             self.add_dynamic_items(item)
         await sync_if_changed(self.tree, self._sync_state, self.sync_key)
+        await self.deps.admin.prepare_personal_use(self.settings.quota_personal_allowance)
         await self.deps.engine.start()
 
     async def close(self) -> None:

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     quota_max_in_flight_user: int = Field(2, ge=1)
     quota_max_in_flight_guild: int = Field(10, ge=1)
     quota_max_queued_user: int = Field(3, ge=0)
+    quota_personal_allowance: int = Field(3, ge=0)
+    """Credits per period for use outside a server that installed the bot; 0 turns it off."""
 
     progress_edit_interval_seconds: float = Field(3.0, ge=0)
     poll_interval_seconds: float = Field(3.0, gt=0)

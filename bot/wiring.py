@@ -88,6 +88,7 @@ def build_dependencies(
         is_owner=bot.is_owner,
         http=http,
         provider_name=provider.name,
+        personal_allowance=settings.quota_personal_allowance,
     )
     return Dependencies(
         settings=settings,

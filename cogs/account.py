@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.jobs import PERSONAL_SCOPE
 from bot.jobs.accounts import AccountService
 from bot.jobs.engine import JobEngine
+from bot.jobs.scope import billing_scope
 from bot.ui import render
 from bot.ui.buttons import cancel_job
 from bot.ui.job_option import AnyJob, UnfinishedJob
@@ -25,22 +27,24 @@ class Account(commands.Cog):
         self.engine = engine
 
     @app_commands.command(description="Your credits, when they reset, and what each video costs")
-    @app_commands.guild_only()
     async def quota(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
         member = interaction.user
-        roles = [role.id for role in member.roles] if isinstance(member, discord.Member) else []
-        status = await self.accounts.quota_status(
-            interaction.guild_id, member.id, roles, exempt=await self.bot.is_owner(member)
+        scope = billing_scope(interaction)
+        personal = scope == PERSONAL_SCOPE
+        roles = (
+            [role.id for role in member.roles]
+            if isinstance(member, discord.Member) and not personal
+            else []
         )
-        embed = render.quota_embed(status, self.accounts.offered_costs(status))
+        status = await self.accounts.quota_status(
+            scope, member.id, roles, exempt=await self.bot.is_owner(member)
+        )
+        embed = render.quota_embed(status, self.accounts.offered_costs(status), personal=personal)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(description="Your recent videos")
-    @app_commands.guild_only()
     async def jobs(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        records = await self.accounts.recent_jobs(interaction.guild_id, interaction.user.id)
+        records = await self.accounts.recent_jobs(billing_scope(interaction), interaction.user.id)
         if not records:
             await interaction.response.send_message(
                 "You haven't made any videos here yet. Try `/generate`!", ephemeral=True
@@ -50,13 +54,11 @@ class Account(commands.Cog):
 
     @app_commands.command(description="One of your videos: its status and result")
     @app_commands.describe(id="The job number (pick from the list)")
-    @app_commands.guild_only()
     async def job(
         self, interaction: discord.Interaction, id: app_commands.Transform[int, AnyJob]
     ) -> None:
-        assert interaction.guild_id is not None
         record = await self.accounts.job_to_view(
-            interaction.guild_id,
+            billing_scope(interaction),
             interaction.user.id,
             id,
             sees_everyone=interaction.permissions.manage_guild,
@@ -66,7 +68,6 @@ class Account(commands.Cog):
 
     @app_commands.command(description="Stop one of your videos that is still being made")
     @app_commands.describe(job="The job to cancel (pick from the list)")
-    @app_commands.guild_only()
     async def cancel(
         self, interaction: discord.Interaction, job: app_commands.Transform[int, UnfinishedJob]
     ) -> None:

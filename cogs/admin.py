@@ -31,6 +31,7 @@ def _credits(count: int | None) -> str:
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
+@app_commands.allowed_installs(guilds=True, users=False)
 class Admin(
     commands.GroupCog,
     group_name="admin",

@@ -13,6 +13,11 @@ from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 
+PERSONAL_SCOPE = 0
+"""The "server" of personal use: jobs made where no server that installed the bot pays (a DM,
+a group DM, or a server the member reached through their own install). Discord ids are never
+0, so it cannot collide with a real server; its allowance is ``QUOTA_PERSONAL_ALLOWANCE``."""
+
 
 class HoldState(StrEnum):
     """What became of a job's credit hold."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.errors import JobProblem, JobUnavailable
-from bot.domain.jobs import JobRecord
+from bot.domain.jobs import PERSONAL_SCOPE, JobRecord
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
 from bot.domain.status import StoredStatus
@@ -19,6 +19,7 @@ from bot.store import GuildSettings, GuildSpend, JobStore, QuotaEngine, SubjectK
 from bot.store.quota import QuotaStatus
 
 AUTOCOMPLETE_LIMIT = 25
+PERSONAL_IN_FLIGHT = 100
 
 
 def parse_job_number(text: str) -> int:
@@ -174,6 +175,15 @@ class ServerAdmin:
 
     async def set_anyone_can_press(self, guild_id: int, anyone: bool) -> None:
         await self._quota.set_anyone_can_press(guild_id, anyone)
+
+    async def prepare_personal_use(self, allowance: int) -> None:
+        """Give the personal scope its allowance (``QUOTA_PERSONAL_ALLOWANCE``) at each start.
+
+        Personal jobs of every member share one scope, so its in-flight limit is the sum of
+        many members' and set high; each member keeps the per-member limit.
+        """
+        await self._quota.set_guild_allowance(PERSONAL_SCOPE, allowance)
+        await self._quota.set_concurrency(PERSONAL_SCOPE, None, PERSONAL_IN_FLIGHT)
 
     async def usage(self, guild_id: int) -> UsageReport:
         return UsageReport(

@@ -52,7 +52,7 @@ class Delivery:
     async def _already_posted(self, record: JobRecord, kind: str) -> bool:
         if record.delivery_attempts == 0:
             return False
-        found = await self._engine.outlet.find_posted(record.channel_id, record.id, kind)
+        found = await self._engine.outlet.find_posted(self._engine.target(record), record.id, kind)
         if found is None:
             return False
         await self._delivered(record, found)

@@ -24,7 +24,7 @@ import aiohttp
 
 from bot import metrics
 from bot.domain.failures import FailureReason
-from bot.domain.jobs import JobRecord, ProgressKind
+from bot.domain.jobs import PERSONAL_SCOPE, JobRecord, ProgressKind
 from bot.domain.status import SUBMITTED, JobStatus, StoredStatus
 from bot.jobs.delivery import Delivery
 from bot.jobs.eta import DurationModel
@@ -735,6 +735,8 @@ class JobEngine:
             application_id=None if token_dead else record.interaction_app_id,
             token=None if token_dead else record.interaction_token,
             token_expires_at=None if token_dead else record.token_expires_at,
+            owner_id=record.owner_id,
+            direct=record.guild_id == PERSONAL_SCOPE,
         )
 
     def _spawn(self, work: Coroutine[object, object, None], name: str) -> None:

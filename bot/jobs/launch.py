@@ -14,12 +14,13 @@ import aiohttp
 import discord
 
 from bot.domain.failures import FailureReason
-from bot.domain.jobs import JobRecord, NewJob, ProgressKind
+from bot.domain.jobs import PERSONAL_SCOPE, JobRecord, NewJob, ProgressKind
 from bot.domain.pricing import cost_multiplier
 from bot.errors import BadInput
 from bot.jobs.accounts import AccountService
 from bot.jobs.engine import JobEngine
 from bot.jobs.ports import OutletError
+from bot.jobs.scope import billing_scope
 from bot.jobs.views import request_of
 from bot.media.probe import Probe, ProbeError, probe_url
 from bot.pika.capabilities import Capabilities, check_supported
@@ -82,6 +83,7 @@ class Launcher:
         is_owner: Callable[[discord.User | discord.Member], Awaitable[bool]],
         http: aiohttp.ClientSession,
         provider_name: str,
+        personal_allowance: int = 0,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -91,14 +93,25 @@ class Launcher:
         self._is_owner = is_owner
         self._http = http
         self._provider_name = provider_name
+        self._personal_allowance = personal_allowance
 
-    async def _member_context(self, interaction: discord.Interaction) -> tuple[list[int], bool]:
-        if interaction.guild_id is None:
-            raise BadInput("Videos are made in servers, not in direct messages.")
+    async def _member_context(
+        self, interaction: discord.Interaction
+    ) -> tuple[int, list[int], bool]:
+        """Who pays (a server or the personal allowance), the member's roles there, and
+        whether the bot's owner is asking (never limited)."""
+        scope = billing_scope(interaction)
+        exempt = await self._is_owner(interaction.user)
+        if scope == PERSONAL_SCOPE:
+            if self._personal_allowance == 0 and not exempt:
+                raise BadInput(
+                    "Videos are made only in servers that installed the bot: personal use "
+                    "(DMs and other servers) is turned off here."
+                )
+            return scope, [], exempt
         member = interaction.user
         roles = [role.id for role in member.roles] if isinstance(member, discord.Member) else []
-        exempt = await self._is_owner(interaction.user)
-        return roles, exempt
+        return scope, roles, exempt
 
     async def _hold(
         self,
@@ -108,12 +121,12 @@ class Launcher:
         parent_job_id: int | None,
         with_token: bool,
     ) -> JobRecord:
-        roles, exempt = await self._member_context(interaction)
-        assert interaction.guild_id is not None and interaction.channel_id is not None
+        scope, roles, exempt = await self._member_context(interaction)
+        assert interaction.channel_id is not None
         now = self._clock.now()
         new_job = NewJob(
             owner_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=scope,
             channel_id=interaction.channel_id,
             operation=request.operation,
             request_json=request.model_dump_json(),
@@ -190,6 +203,10 @@ class Launcher:
         check_supported(self._capabilities, request)
         if not interaction.response.is_done():
             await interaction.response.defer()  # acknowledge first, as commands do
+        if billing_scope(interaction) == PERSONAL_SCOPE:
+            # No channel of the bot's own here: the job lives on this press's interaction.
+            await self._from_button_personal(interaction, request, parent=parent)
+            return
         record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=False)
         record = await self._engine.admit(record)
         try:
@@ -201,6 +218,27 @@ class Launcher:
             await self._store.finish_failed(record.id, code=FailureReason.DISCORD_LOST)
             raise
         await self._engine.accepted(shown)
+
+    async def _from_button_personal(
+        self, interaction: discord.Interaction, request: PikaRequest, *, parent: JobRecord
+    ) -> None:
+        record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=True)
+        record = await self._engine.admit(record)
+        try:
+            message = await interaction.followup.send(
+                content=render.button_job_content(self._engine.view(record)),
+                embed=render.progress_embed(self._engine.view(record)),
+                view=progress_view(record.id),
+                wait=True,
+            )
+        except discord.HTTPException:
+            log.warning("Job %s: could not show the job; releasing its credits", record.id)
+            await self._store.finish_failed(record.id, code=FailureReason.DISCORD_LOST)
+            raise
+        await self._store.set_progress_message(record.id, message.id, ProgressKind.INTERACTION)
+        stored = await self._store.get_job(record.id)
+        assert stored is not None
+        await self._engine.accepted(stored)
 
     async def inspect(self, media: Sequence[MediaInput]) -> dict[str, Probe]:
         """Look at each attached file's own bytes; refuse one that is not what it should be."""
@@ -232,9 +270,9 @@ class Launcher:
         if video is not None:
             attached = media_input(video, VIDEO, "video")
             return VideoSource(attached.url, None, attached)
-        assert job is not None and interaction.guild_id is not None
+        assert job is not None
         record = await self._accounts.own_finished_job(
-            interaction.guild_id, interaction.user.id, job
+            billing_scope(interaction), interaction.user.id, job
         )
         assert record.result_url is not None
         return VideoSource(record.result_url, record, None)

@@ -86,7 +86,7 @@ class DiscordOutlet:
 
     async def continue_in_channel(self, target: MessageTarget, view: JobView) -> int:
         return await self._send_to_channel(
-            target.channel_id,
+            await self._destination(target),
             content=render.handover_content(view),
             embed=render.progress_embed(view),
             view=_buttons(view),
@@ -95,7 +95,7 @@ class DiscordOutlet:
 
     async def announce(self, channel_id: int, view: JobView, *, reply_to: int | None) -> int:
         return await self._send_to_channel(
-            channel_id,
+            self._channel(channel_id),
             content=render.button_job_content(view),
             embed=render.progress_embed(view),
             view=_buttons(view),
@@ -127,11 +127,12 @@ class DiscordOutlet:
             return target.message_id
         return await self._post(target, content=f"<@{view.owner_id}>", embed=embed, files=[])
 
-    async def find_posted(self, channel_id: int, job_id: int, kind: str) -> int | None:
+    async def find_posted(self, target: MessageTarget, job_id: int, kind: str) -> int | None:
         marker = render.footer_marker(job_id, kind)
         bot_ids = {self._bot.user.id if self._bot.user else None, self._bot.application_id}
         with contextlib.suppress(discord.HTTPException):
-            async for message in self._channel(channel_id).history(limit=100):
+            channel = await self._destination(target)
+            async for message in channel.history(limit=100):
                 if message.author.id not in bot_ids:
                     continue
                 if any(embed.footer.text == marker for embed in message.embeds):
@@ -146,6 +147,19 @@ class DiscordOutlet:
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self._bot.get_partial_messageable(channel_id)
+
+    async def _destination(self, target: MessageTarget) -> discord.abc.Messageable:
+        """The channel for the job's own messages: its channel, or the owner's DM for a
+        personal job (the bot has no channel of its own in a DM or a server that did not
+        install it, so once the interaction's token is gone the owner hears by DM)."""
+        if not target.direct:
+            return self._channel(target.channel_id)
+        try:
+            return await self._bot.create_dm(discord.Object(target.owner_id))
+        except discord.HTTPException as error:
+            raise _outcome(error, via_token=False) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise RetryLater(f"network error ({type(error).__name__})") from error
 
     async def _edit(
         self, target: MessageTarget, embed: discord.Embed, buttons: discord.ui.View | None
@@ -162,7 +176,9 @@ class DiscordOutlet:
                     target.message_id, embed=embed, view=buttons
                 )
             else:
-                message = self._channel(target.channel_id).get_partial_message(target.message_id)
+                channel = await self._destination(target)
+                assert isinstance(channel, discord.PartialMessageable | discord.DMChannel)
+                message = channel.get_partial_message(target.message_id)
                 await message.edit(embed=embed, view=buttons)
         except discord.HTTPException as error:
             raise _outcome(error, via_token=via_token) from error
@@ -194,7 +210,7 @@ class DiscordOutlet:
                 raise RetryLater(f"network error ({type(error).__name__})") from error
             return message.id
         return await self._send_to_channel(
-            target.channel_id,
+            await self._destination(target),
             content=content,
             embed=embed,
             files=files,
@@ -204,7 +220,7 @@ class DiscordOutlet:
 
     async def _send_to_channel(
         self,
-        channel_id: int,
+        channel: discord.abc.Messageable,
         *,
         content: str,
         embed: discord.Embed,
@@ -213,17 +229,16 @@ class DiscordOutlet:
         reply_to: int | None = None,
     ) -> int:
         reference = None
-        if reply_to is not None:
+        # A personal job's DM is not where its first message was: nothing there to reply to.
+        if reply_to is not None and isinstance(channel, discord.PartialMessageable):
             reference = discord.MessageReference(
-                message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+                message_id=reply_to, channel_id=channel.id, fail_if_not_exists=False
             )
         kwargs: dict[str, Any] = {"reference": reference, "allowed_mentions": MENTIONS}
         if view is not None:
             kwargs["view"] = view
         try:
-            message = await self._channel(channel_id).send(
-                content=content, embed=embed, files=files or [], **kwargs
-            )
+            message = await channel.send(content=content, embed=embed, files=files or [], **kwargs)
         except discord.HTTPException as error:
             raise _outcome(error, via_token=False) from error
         except (aiohttp.ClientError, TimeoutError) as error:

@@ -102,6 +102,9 @@ class MessageTarget:
     application_id: int | None
     token: str | None
     token_expires_at: datetime | None
+    owner_id: int = 0
+    direct: bool = False
+    """A personal job: where a channel message would go, the owner's DM gets it instead."""
 
 
 class OutletError(Exception):
@@ -162,6 +165,6 @@ class Outlet(Protocol):
         """Say why the job failed, in its message if possible; return the message id."""
         ...
 
-    async def find_posted(self, channel_id: int, job_id: int, kind: str) -> int | None:
+    async def find_posted(self, target: MessageTarget, job_id: int, kind: str) -> int | None:
         """A message the bot already posted for this job (after a crash mid-delivery)."""
         ...

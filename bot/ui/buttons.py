@@ -16,6 +16,7 @@ import discord
 from bot.deps import deps_of
 from bot.domain.jobs import JobRecord
 from bot.domain.operations import Operation
+from bot.jobs.scope import billing_scope
 from bot.jobs.views import request_of
 from bot.pika.capabilities import Capabilities
 from bot.pika.requests import (
@@ -177,7 +178,7 @@ async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
     """Cancel a job for the member (from the button or /cancel) and say what became of it."""
     deps = deps_of(interaction.client)
     await deps.accounts.job_to_cancel(
-        interaction.guild_id,
+        billing_scope(interaction),
         interaction.user.id,
         job_id,
         staff=interaction.permissions.manage_guild,

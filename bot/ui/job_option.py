@@ -15,6 +15,7 @@ from discord import app_commands
 from bot.deps import deps_of
 from bot.domain.errors import JobProblem, JobUnavailable
 from bot.jobs.accounts import parse_job_number
+from bot.jobs.scope import billing_scope
 from bot.ui.render import job_label
 
 
@@ -31,10 +32,8 @@ class _JobOption(app_commands.Transformer):
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
         records = await deps_of(interaction.client).accounts.search(
-            interaction.guild_id, interaction.user.id, value, finished_only=self.finished_only
+            billing_scope(interaction), interaction.user.id, value, finished_only=self.finished_only
         )
         return [app_commands.Choice(name=job_label(r), value=str(r.id)) for r in records]
 
@@ -53,10 +52,8 @@ class UnfinishedJob(_JobOption):
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str
     ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
         records = await deps_of(interaction.client).accounts.search_unfinished(
-            interaction.guild_id, interaction.user.id, value
+            billing_scope(interaction), interaction.user.id, value
         )
         return [app_commands.Choice(name=job_label(r), value=str(r.id)) for r in records]
 

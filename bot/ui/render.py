@@ -358,9 +358,19 @@ def job_embed(record: JobRecord, view: JobView) -> discord.Embed:
     return embed
 
 
-def quota_embed(status: QuotaStatus, costs: Mapping[Operation, int]) -> discord.Embed:
+def quota_embed(
+    status: QuotaStatus, costs: Mapping[Operation, int], *, personal: bool = False
+) -> discord.Embed:
     """A member's credits, when they reset, what is in the making, and what each video costs."""
     embed = discord.Embed(title="Your Pika credits", colour=COLOUR_WORKING)
+    if personal:
+        embed.title = "Your personal Pika credits"
+        embed.add_field(
+            name="Personal use",
+            value="Here no server pays: videos you make in DMs and in servers that did not "
+            "install the bot use your personal allowance.",
+            inline=False,
+        )
     if status.unlimited:
         embed.description = "You have **unlimited** credits here."
     else:

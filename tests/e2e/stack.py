@@ -165,6 +165,20 @@ class Stack:
                 )
             await asyncio.sleep(0.05)
 
+    async def wait_for_job_in(
+        self, scope: int, job_id: int, status: str, timeout: float = 30.0
+    ) -> Any:
+        """Wait for job ``job_id`` of ``scope`` (a server, or personal use) to reach ``status``."""
+        store, _ = await self.store()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            job = await store.get_job(job_id)
+            if job is not None and job.guild_id == scope and job.status == status:
+                return job
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"job {job_id} is {job}\n{self.bot.log_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+
     async def guild_id(self) -> int:
         world = await self.emu.world()
         return int(world["guilds"][0]["id"])

@@ -164,6 +164,8 @@ async def test_a_bot_killed_while_pika_takes_a_submission_never_sends_it_twice(t
 
         assert await stack.bot.kill() == -9
         await stack.bot.start()
+        # The engine may post before the gateway is up; a command needs the gateway.
+        await stack.bot.wait_for_log("Logged in as", timeout=60, occurrences=2)
 
         message = await stack.result_for(job_id, timeout=30)
         said = text_of(message)

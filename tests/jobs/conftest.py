@@ -134,7 +134,7 @@ class FakeOutlet:
         self._maybe_fail("post_failure")
         return self._id()
 
-    async def find_posted(self, channel_id: int, job_id: int, kind: str) -> int | None:
+    async def find_posted(self, target: MessageTarget, job_id: int, kind: str) -> int | None:
         return self.posted.get((job_id, kind))
 
     def named(self, name: str) -> list[Call]:

@@ -58,6 +58,9 @@ class FakeInteraction:
     async def delete_original_response(self) -> None:
         self.deleted = True
 
+    def is_guild_integration(self) -> bool:
+        return self.guild_id is not None  # the server installed the bot
+
 
 @pytest.fixture
 async def launcher(world: World):
