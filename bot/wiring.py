@@ -17,7 +17,7 @@ from bot.jobs.launch import Launcher
 from bot.jobs.outlet import DiscordOutlet
 from bot.jobs.push import WebhookSigner
 from bot.pika.provider import PikaProvider
-from bot.store import Clock, JobStore, QuotaEngine
+from bot.store import BlockedWords, Clock, JobStore, QuotaEngine
 
 
 def simulator_warning(settings: Settings) -> str | None:
@@ -79,6 +79,7 @@ def build_dependencies(
         signer=signer,
     )
     accounts = AccountService(store, quota, capabilities)
+    blocked = BlockedWords(store.database)
     launcher = Launcher(
         store=store,
         engine=engine,
@@ -89,6 +90,7 @@ def build_dependencies(
         http=http,
         provider_name=provider.name,
         personal_allowance=settings.quota_personal_allowance,
+        blocked_words=blocked.words,
     )
     return Dependencies(
         settings=settings,
@@ -100,5 +102,5 @@ def build_dependencies(
         engine=engine,
         launcher=launcher,
         accounts=accounts,
-        admin=ServerAdmin(quota),
+        admin=ServerAdmin(quota, blocked),
     )

@@ -10,9 +10,11 @@ from discord.ext import commands
 
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
-from bot.errors import NotAllowed
+from bot.errors import BadInput, NotAllowed
 from bot.jobs.accounts import ServerAdmin
+from bot.store import BlockedWordsFull
 from bot.ui import render
+from bot.ui.inputs import split_words
 from bot.ui.words import credits as credits_words
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ class Admin(
 ):
     allowance = app_commands.Group(name="allowance", description="Credits members get per period")
     unlimited = app_commands.Group(name="unlimited", description="Members or roles without limits")
+    blocked_words = app_commands.Group(
+        name="blocked-words", description="Words and phrases refused in every prompt here"
+    )
 
     def __init__(self, bot: PikaBot, admin: ServerAdmin) -> None:
         self.bot = bot
@@ -61,6 +66,30 @@ class Admin(
     def _guild(interaction: discord.Interaction) -> int:
         assert interaction.guild_id is not None  # guild_only, and checked above
         return interaction.guild_id
+
+    @blocked_words.command(name="add", description="Refuse a word or phrase in every prompt")
+    @app_commands.describe(words="One or more, separated by commas (a phrase may have spaces)")
+    async def blocked_words_add(self, interaction: discord.Interaction, words: str) -> None:
+        try:
+            added = await self.admin.block_words(
+                self._guild(interaction), split_words(words), interaction.user.id
+            )
+        except BlockedWordsFull as full:
+            raise BadInput(render.blocked_words_full(full.args[0])) from None
+        await self._done(interaction, render.blocked_words_added(added))
+
+    @blocked_words.command(name="remove", description="Allow a blocked word or phrase again")
+    @app_commands.describe(words="One or more, separated by commas")
+    async def blocked_words_remove(self, interaction: discord.Interaction, words: str) -> None:
+        removed = await self.admin.unblock_words(self._guild(interaction), split_words(words))
+        await self._done(interaction, render.blocked_words_removed(removed))
+
+    @blocked_words.command(name="list", description="The words and phrases refused here")
+    async def blocked_words_list(self, interaction: discord.Interaction) -> None:
+        words = await self.admin.blocked_words(self._guild(interaction))
+        await interaction.response.send_message(
+            embed=render.blocked_words_embed(words), ephemeral=True
+        )
 
     @app_commands.command(name="cost", description="What an operation costs in credits")
     @app_commands.choices(operation=OPERATIONS)

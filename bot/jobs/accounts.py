@@ -15,7 +15,15 @@ from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
 from bot.domain.status import StoredStatus
 from bot.pika.capabilities import Capabilities
-from bot.store import GuildSettings, GuildSpend, JobStore, QuotaEngine, SubjectKind, UsageRow
+from bot.store import (
+    BlockedWords,
+    GuildSettings,
+    GuildSpend,
+    JobStore,
+    QuotaEngine,
+    SubjectKind,
+    UsageRow,
+)
 from bot.store.quota import QuotaStatus
 
 AUTOCOMPLETE_LIMIT = 25
@@ -125,8 +133,9 @@ class AccountService:
 class ServerAdmin:
     """What a server's staff may change (the cog checks Manage Server)."""
 
-    def __init__(self, quota: QuotaEngine) -> None:
+    def __init__(self, quota: QuotaEngine, blocked: BlockedWords) -> None:
         self._quota = quota
+        self._blocked = blocked
 
     async def settings(self, guild_id: int) -> GuildSettings:
         return await self._quota.guild_settings(guild_id)
@@ -184,6 +193,15 @@ class ServerAdmin:
         """
         await self._quota.set_guild_allowance(PERSONAL_SCOPE, allowance)
         await self._quota.set_concurrency(PERSONAL_SCOPE, None, PERSONAL_IN_FLIGHT)
+
+    async def blocked_words(self, guild_id: int) -> list[str]:
+        return await self._blocked.words(guild_id)
+
+    async def block_words(self, guild_id: int, words: list[str], actor_id: int) -> list[str]:
+        return await self._blocked.add(guild_id, words, actor_id)
+
+    async def unblock_words(self, guild_id: int, words: list[str]) -> list[str]:
+        return await self._blocked.remove(guild_id, words)
 
     async def usage(self, guild_id: int) -> UsageReport:
         return UsageReport(

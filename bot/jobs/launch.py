@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.domain.blocked import find_blocked
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import PERSONAL_SCOPE, JobRecord, NewJob, ProgressKind
 from bot.domain.pricing import cost_multiplier
@@ -24,10 +25,11 @@ from bot.jobs.scope import billing_scope
 from bot.jobs.views import request_of
 from bot.media.probe import Probe, ProbeError, probe_url
 from bot.pika.capabilities import Capabilities, check_supported
-from bot.pika.requests import PikaRequest, options_of, prompt_of, size_of
+from bot.pika.requests import PikaRequest, options_of, prompt_of, size_of, texts_of
 from bot.store import Clock, JobStore
 from bot.ui import render
 from bot.ui.buttons import progress_view
+from bot.ui.errors import blocked_word_refusal
 from bot.ui.inputs import VIDEO, MediaInput, check_probed, media_input, unreadable
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class Launcher:
         http: aiohttp.ClientSession,
         provider_name: str,
         personal_allowance: int = 0,
+        blocked_words: Callable[[int], Awaitable[list[str]]] | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -94,6 +97,7 @@ class Launcher:
         self._http = http
         self._provider_name = provider_name
         self._personal_allowance = personal_allowance
+        self._blocked_words = blocked_words
 
     async def _member_context(
         self, interaction: discord.Interaction
@@ -122,6 +126,7 @@ class Launcher:
         with_token: bool,
     ) -> JobRecord:
         scope, roles, exempt = await self._member_context(interaction)
+        await self._refuse_blocked(scope, request)
         assert interaction.channel_id is not None
         now = self._clock.now()
         new_job = NewJob(
@@ -139,6 +144,14 @@ class Launcher:
             cost_multiplier=cost_multiplier(request.operation, *size_of(request)),
         )
         return await self._store.create_job(new_job, roles=roles, exempt=exempt)
+
+    async def _refuse_blocked(self, scope: int, request: PikaRequest) -> None:
+        """Refuse a request whose words this server blocks, before anything is held."""
+        if self._blocked_words is None or scope == PERSONAL_SCOPE:
+            return
+        words = await self._blocked_words(scope)
+        if words and find_blocked(texts_of(request), words) is not None:
+            raise BadInput(blocked_word_refusal())
 
     async def from_command(
         self,

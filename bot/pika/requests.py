@@ -663,3 +663,32 @@ def size_of(request: PikaRequest) -> tuple[str | None, int | None]:
     if isinstance(request, KeyframesRequest):
         return (request.resolution.value if request.resolution else None), request.length
     return None, None
+
+
+FREE_TEXT_FIELDS = frozenset({"prompt", "negative_prompt", "swap_prompt", "transitions"})
+
+
+def texts_of(request: PikaRequest) -> list[str]:
+    """Every piece of free text a member wrote into the request (prompts, the negative
+    prompt, transition prompts, what to swap), for a server's word filter; files and choices
+    from fixed lists are left out."""
+    texts: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if name in FREE_TEXT_FIELDS:
+                    texts.extend(_strings(item))
+                else:
+                    walk(item)
+
+    walk(request.model_dump(mode="json"))
+    return texts
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str) and item]
+    return []

@@ -9,6 +9,7 @@ Typical use::
     job = await store.create_job(NewJob(...), roles=member_role_ids)  # may raise QuotaExceeded
 """
 
+from bot.store.blocked import BlockedWords, BlockedWordsFull
 from bot.store.clock import Clock, FakeClock, SystemClock
 from bot.store.database import Database, Migration, load_migrations, open_database
 from bot.store.errors import (
@@ -29,6 +30,8 @@ from bot.store.quota import GuildSpend, QuotaEngine, QuotaStatus
 
 __all__ = [
     "DEFAULT_COSTS",
+    "BlockedWords",
+    "BlockedWordsFull",
     "Clock",
     "Database",
     "EntryKind",

@@ -37,6 +37,10 @@ class JobStore:
         self._db = db
         self.quota = quota
 
+    @property
+    def database(self) -> Database:
+        return self._db
+
     # -- creation -----------------------------------------------------------------------------
 
     async def create_job(

@@ -52,6 +52,14 @@ def user_message_for(error: BaseException) -> str | None:
     return None
 
 
+def blocked_word_refusal() -> str:
+    # The word is not repeated: the member knows what they wrote, and the answer may be seen.
+    return (
+        "Your text uses a word or phrase that is not allowed in this server, so nothing was "
+        "made and nothing was charged. Please reword it and try again."
+    )
+
+
 def quota_refusal(error: QuotaExceeded) -> str:
     """What a member reads when a quota refuses their request."""
     match error.reason:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.domain.blocked import MAX_WORD_LENGTH
 from bot.errors import BadInput
 from bot.media.probe import Probe
 from bot.media.sniff import Family
@@ -142,3 +143,14 @@ def speech_window(
             "make `end` - `start` shorter."
         )
     return start, round(end, 3)
+
+
+def split_words(text: str) -> list[str]:
+    """``"gore, blood bath ,x"`` -> ``["gore", "blood bath", "x"]``; refuses an empty list."""
+    words = [part.strip() for part in text.split(",") if part.strip()]
+    if not words:
+        raise BadInput("Give at least one word or phrase (separate several with commas).")
+    too_long = [w for w in words if len(w) > MAX_WORD_LENGTH]
+    if too_long:
+        raise BadInput(f"A blocked word or phrase can be at most {MAX_WORD_LENGTH} characters.")
+    return words

@@ -424,3 +424,31 @@ def usage_embed(report: UsageReport) -> discord.Embed:
     budget = "no cap" if report.settings.budget is None else f"of {report.settings.budget}"
     embed.set_footer(text=f"Server total: {report.spend.spent} credits ({budget})")
     return embed
+
+
+def blocked_words_embed(words: list[str]) -> discord.Embed:
+    """The server's blocked words, for its staff only."""
+    shown = ", ".join(f"`{word}`" for word in words)
+    if len(shown) > 4000:
+        shown = shown[:3990].rsplit(", ", 1)[0] + ", …"
+    return discord.Embed(
+        title=f"Blocked words and phrases ({len(words)})",
+        colour=COLOUR_WORKING,
+        description=shown or "None yet. Add some with `/admin blocked-words add`.",
+    ).set_footer(text="Matched as whole words, whatever the case, width or hidden characters.")
+
+
+def blocked_words_added(added: list[str]) -> str:
+    if not added:
+        return "Those were already blocked."
+    return "Blocked: " + ", ".join(f"`{word}`" for word in added) + "."
+
+
+def blocked_words_removed(removed: list[str]) -> str:
+    if not removed:
+        return "None of those were blocked."
+    return "Allowed again: " + ", ".join(f"`{word}`" for word in removed) + "."
+
+
+def blocked_words_full(limit: int) -> str:
+    return f"A server can block at most {limit} words and phrases; remove some first."
