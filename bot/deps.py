@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.jobs.launch import Launcher
     from bot.pika.capabilities import Capabilities
     from bot.pika.provider import PikaProvider
-    from bot.store import Clock, JobStore, QuotaEngine
+    from bot.store import Clock, JobStore, MemberSettings, QuotaEngine
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Dependencies:
     launcher: Launcher
     accounts: AccountService
     admin: ServerAdmin
+    members: MemberSettings
 
     @property
     def capabilities(self) -> Capabilities:

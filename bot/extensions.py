@@ -5,6 +5,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.edit",
     "cogs.official",
     "cogs.account",
+    "cogs.personal",
     "cogs.admin",
     "cogs.owner",
 )

@@ -17,7 +17,7 @@ from bot.jobs.launch import Launcher
 from bot.jobs.outlet import DiscordOutlet
 from bot.jobs.push import WebhookSigner
 from bot.pika.provider import PikaProvider
-from bot.store import BlockedWords, Clock, JobStore, QuotaEngine
+from bot.store import BlockedWords, Clock, JobStore, MemberSettings, QuotaEngine
 
 
 def simulator_warning(settings: Settings) -> str | None:
@@ -80,6 +80,7 @@ def build_dependencies(
     )
     accounts = AccountService(store, quota, capabilities)
     blocked = BlockedWords(store.database)
+    members = MemberSettings(store.database)
     launcher = Launcher(
         store=store,
         engine=engine,
@@ -91,6 +92,7 @@ def build_dependencies(
         provider_name=provider.name,
         personal_allowance=settings.quota_personal_allowance,
         blocked_words=blocked.words,
+        member_settings=members,
     )
     return Dependencies(
         settings=settings,
@@ -103,4 +105,5 @@ def build_dependencies(
         launcher=launcher,
         accounts=accounts,
         admin=ServerAdmin(quota, blocked),
+        members=members,
     )

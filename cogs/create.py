@@ -70,10 +70,12 @@ class Create(commands.Cog):
     ) -> None:
         if not (prompt or image or video):
             raise BadInput("Give a `prompt`, an `image` or a `video` to start from.")
+        defaults = await self.launcher.member_defaults(interaction.user.id)
         if model is None:
-            # The service's first model, so a feed user is never refused a model they didn't pick.
-            offered = self.capabilities.models.get(Operation.GENERATE)
-            model = offered[0] if offered else None
+            # The member's default if this service offers it, else the service's first, so a
+            # feed user is never refused a model they didn't pick.
+            offered = self.capabilities.models.get(Operation.GENERATE) or ()
+            model = defaults.model if defaults.model in offered else (offered or (None,))[0]
         attached = [
             media_input(file, kind, option)
             for file, kind, option in ((image, IMAGE, "image"), (video, VIDEO, "video"))
@@ -90,6 +92,7 @@ class Create(commands.Cog):
                 image=urls.get("image"),
                 video=urls.get("video"),
                 options=generation_options(
+                    base=defaults.options_base(),
                     aspect_ratio=aspect_ratio,
                     fps=fps,
                     motion=motion,
@@ -155,6 +158,7 @@ class Create(commands.Cog):
         model: str | None = None,
         aspect_ratio: str | None = None,
     ) -> None:
+        defaults = await self.launcher.member_defaults(interaction.user.id)
         images = [image1, image2, image3, image4, image5]
         pictures = [
             media_input(image, IMAGE, f"image{number}")
@@ -168,7 +172,7 @@ class Create(commands.Cog):
                 ingredients=tuple(picture.url for picture in pictures),
                 ingredients_mode=mode,
                 model=model,
-                options=generation_options(aspect_ratio=aspect_ratio),
+                options=generation_options(base=defaults.options_base(), aspect_ratio=aspect_ratio),
             ),
         )
         await self.launcher.from_command(interaction, request, media=pictures)

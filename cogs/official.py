@@ -93,6 +93,7 @@ class Official(commands.Cog):
         negative_prompt: str | None = None,
         seed: Seed | None = None,
     ) -> None:
+        defaults = await self.launcher.member_defaults(interaction.user.id)
         attached = [media_input(image, IMAGE, "image")] if image is not None else []
         fields = drop_unset(
             prompt=prompt,
@@ -103,7 +104,11 @@ class Official(commands.Cog):
         request = after_checks(
             GenerateRequest,
             model="2.2",
-            options=_options(aspect_ratio, negative_prompt, seed),
+            options=_options(
+                aspect_ratio or defaults.aspect_ratio,
+                negative_prompt or defaults.negative_prompt,
+                seed,
+            ),
             **fields,
         )
         await self.launcher.from_command(interaction, request, media=attached)

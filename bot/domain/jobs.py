@@ -56,6 +56,8 @@ class NewJob:
     """The largest attachment Discord accepts for the result, in bytes (None: the default)."""
     cost_multiplier: float = 1.0
     """Its size and length against the operation's base cost (``bot.domain.pricing``)."""
+    private: bool = False
+    """Only its owner sees its messages (the member's "private results" setting)."""
 
     def request_text(self) -> str:
         if isinstance(self.request_json, str):
@@ -119,6 +121,8 @@ class JobRecord:
     cancel_requested_at: datetime | None = None
     """When its owner or staff asked to stop it (acted on, after a restart too)."""
     cancelled_by: int | None = None
+    private: bool = False
+    """Only its owner sees it: ephemeral while the interaction lives, then by DM."""
 
     @property
     def finished(self) -> bool:

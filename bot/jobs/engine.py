@@ -736,7 +736,8 @@ class JobEngine:
             token=None if token_dead else record.interaction_token,
             token_expires_at=None if token_dead else record.token_expires_at,
             owner_id=record.owner_id,
-            direct=record.guild_id == PERSONAL_SCOPE,
+            direct=record.guild_id == PERSONAL_SCOPE or record.private,
+            private=record.private,
         )
 
     def _spawn(self, work: Coroutine[object, object, None], name: str) -> None:

@@ -16,6 +16,7 @@ import discord
 from bot.domain.blocked import find_blocked
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import PERSONAL_SCOPE, JobRecord, NewJob, ProgressKind
+from bot.domain.member import MemberDefaults
 from bot.domain.pricing import cost_multiplier
 from bot.errors import BadInput
 from bot.jobs.accounts import AccountService
@@ -26,7 +27,7 @@ from bot.jobs.views import request_of
 from bot.media.probe import Probe, ProbeError, probe_url
 from bot.pika.capabilities import Capabilities, check_supported
 from bot.pika.requests import PikaRequest, options_of, prompt_of, size_of, texts_of
-from bot.store import Clock, JobStore
+from bot.store import Clock, JobStore, MemberSettings
 from bot.ui import render
 from bot.ui.buttons import progress_view
 from bot.ui.errors import blocked_word_refusal
@@ -87,6 +88,7 @@ class Launcher:
         provider_name: str,
         personal_allowance: int = 0,
         blocked_words: Callable[[int], Awaitable[list[str]]] | None = None,
+        member_settings: MemberSettings | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -98,6 +100,7 @@ class Launcher:
         self._provider_name = provider_name
         self._personal_allowance = personal_allowance
         self._blocked_words = blocked_words
+        self._member_settings = member_settings
 
     async def _member_context(
         self, interaction: discord.Interaction
@@ -124,6 +127,7 @@ class Launcher:
         *,
         parent_job_id: int | None,
         with_token: bool,
+        private: bool = False,
     ) -> JobRecord:
         scope, roles, exempt = await self._member_context(interaction)
         await self._refuse_blocked(scope, request)
@@ -142,6 +146,7 @@ class Launcher:
             parent_job_id=parent_job_id,
             upload_limit=interaction.filesize_limit,
             cost_multiplier=cost_multiplier(request.operation, *size_of(request)),
+            private=private,
         )
         return await self._store.create_job(new_job, roles=roles, exempt=exempt)
 
@@ -152,6 +157,12 @@ class Launcher:
         words = await self._blocked_words(scope)
         if words and find_blocked(texts_of(request), words) is not None:
             raise BadInput(blocked_word_refusal())
+
+    async def member_defaults(self, user_id: int) -> MemberDefaults:
+        """The member's /settings (none when the bot keeps no settings store)."""
+        if self._member_settings is None:
+            return MemberDefaults()
+        return await self._member_settings.get(user_id)
 
     async def from_command(
         self,
@@ -170,8 +181,9 @@ class Launcher:
             if callable(request):
                 request = request({})
             check_supported(self._capabilities, request)
+        private = (await self.member_defaults(interaction.user.id)).private_results
         # Acknowledge first (Discord allows 3 s); the checks so far were instant and local.
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=private)
         try:
             if media:
                 probes = await self.inspect(media)
@@ -180,7 +192,7 @@ class Launcher:
                 check_supported(self._capabilities, request)
             assert not callable(request)
             record = await self._hold(
-                interaction, request, parent_job_id=parent_job_id, with_token=True
+                interaction, request, parent_job_id=parent_job_id, with_token=True, private=private
             )
             record = await self._engine.admit(record)
         except Exception:
@@ -216,9 +228,10 @@ class Launcher:
         check_supported(self._capabilities, request)
         if not interaction.response.is_done():
             await interaction.response.defer()  # acknowledge first, as commands do
-        if billing_scope(interaction) == PERSONAL_SCOPE:
-            # No channel of the bot's own here: the job lives on this press's interaction.
-            await self._from_button_personal(interaction, request, parent=parent)
+        if billing_scope(interaction) == PERSONAL_SCOPE or parent.private:
+            # No channel of the bot's own here, or a private result: the job lives on this
+            # press's interaction (and is private if its parent was).
+            await self._from_button_on_interaction(interaction, request, parent=parent)
             return
         record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=False)
         record = await self._engine.admit(record)
@@ -232,13 +245,16 @@ class Launcher:
             raise
         await self._engine.accepted(shown)
 
-    async def _from_button_personal(
+    async def _from_button_on_interaction(
         self, interaction: discord.Interaction, request: PikaRequest, *, parent: JobRecord
     ) -> None:
-        record = await self._hold(interaction, request, parent_job_id=parent.id, with_token=True)
+        record = await self._hold(
+            interaction, request, parent_job_id=parent.id, with_token=True, private=parent.private
+        )
         record = await self._engine.admit(record)
         try:
             message = await interaction.followup.send(
+                ephemeral=parent.private,
                 content=render.button_job_content(self._engine.view(record)),
                 embed=render.progress_embed(self._engine.view(record)),
                 view=progress_view(record.id),

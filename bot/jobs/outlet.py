@@ -143,7 +143,11 @@ class DiscordOutlet:
 
     def _webhook(self, target: MessageTarget) -> discord.Webhook:
         assert target.application_id is not None and target.token is not None
-        return discord.Webhook.partial(target.application_id, target.token, client=self._bot)
+        webhook = discord.Webhook.partial(target.application_id, target.token, client=self._bot)
+        # An interaction's followups are an application webhook's (type 3); discord.py only
+        # sends ephemeral followups (private results) through one it knows to be that.
+        webhook.type = discord.WebhookType.application
+        return webhook
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self._bot.get_partial_messageable(channel_id)
@@ -200,6 +204,8 @@ class DiscordOutlet:
             kwargs: dict[str, Any] = {"allowed_mentions": MENTIONS}
             if view is not None:
                 kwargs["view"] = view
+            if target.private:
+                kwargs["ephemeral"] = True
             try:
                 message = await self._webhook(target).send(
                     content=content, embed=embed, files=files, wait=True, **kwargs

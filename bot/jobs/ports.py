@@ -104,7 +104,9 @@ class MessageTarget:
     token_expires_at: datetime | None
     owner_id: int = 0
     direct: bool = False
-    """A personal job: where a channel message would go, the owner's DM gets it instead."""
+    """A personal or private job: where a channel message would go, the owner's DM gets it."""
+    private: bool = False
+    """Only the owner sees it: followups are ephemeral."""
 
 
 class OutletError(Exception):

@@ -23,6 +23,7 @@ from bot.store.errors import (
 )
 from bot.store.jobs import JobStore
 from bot.store.ledger import EntryKind, LedgerEntry, UsageRow
+from bot.store.members import UNSET, MemberSettings
 from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredStatus
 from bot.store.periods import PeriodWindow, current_period
 from bot.store.policies import DEFAULT_COSTS, GuildSettings, Policy, QuotaDefaults, SubjectKind
@@ -30,6 +31,7 @@ from bot.store.quota import GuildSpend, QuotaEngine, QuotaStatus
 
 __all__ = [
     "DEFAULT_COSTS",
+    "UNSET",
     "BlockedWords",
     "BlockedWordsFull",
     "Clock",
@@ -45,6 +47,7 @@ __all__ = [
     "JobRecord",
     "JobStore",
     "LedgerEntry",
+    "MemberSettings",
     "Migration",
     "NewJob",
     "PeriodWindow",

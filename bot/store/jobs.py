@@ -77,8 +77,8 @@ class JobStore:
                 "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
                 "parent_job_id, provider, interaction_app_id, interaction_token, "
                 "token_expires_at, created_at, updated_at, hold_cost, upload_limit, status, "
-                "started_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "started_at, private) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.owner_id,
                     new.guild_id,
@@ -96,6 +96,7 @@ class JobStore:
                     new.upload_limit,
                     "pending" if exempt else "waiting",
                     stamp if exempt else None,
+                    int(new.private),
                 ),
             ).fetchone()
             job_id = row["id"]

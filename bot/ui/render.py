@@ -8,6 +8,7 @@ import discord
 
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord
+from bot.domain.member import MemberDefaults
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 from bot.jobs.accounts import UsageReport
@@ -452,3 +453,36 @@ def blocked_words_removed(removed: list[str]) -> str:
 
 def blocked_words_full(limit: int) -> str:
     return f"A server can block at most {limit} words and phrases; remove some first."
+
+
+def shown_again_content(view: JobView) -> str:
+    return f"<@{view.owner_id}> brought back job #{view.job_id}."
+
+
+def link_note(url: str) -> str:
+    """The link posted when the video could not be fetched to attach it."""
+    return f"[Open the video]({url})"
+
+
+def settings_embed(defaults: MemberDefaults) -> discord.Embed:
+    """A member's /settings: what each command uses when they leave an option out."""
+
+    def shown(value: object) -> str:
+        return "the bot's default" if value in (None, "") else f"`{value}`"
+
+    embed = discord.Embed(title="Your settings", colour=COLOUR_WORKING)
+    embed.description = (
+        "Used when you leave an option out; an option you give a command always wins."
+    )
+    embed.add_field(name="Model", value=shown(defaults.model))
+    embed.add_field(name="Aspect ratio", value=shown(defaults.aspect_ratio))
+    embed.add_field(name="Motion", value=shown(defaults.motion))
+    embed.add_field(name="Frame rate", value=shown(defaults.frame_rate))
+    embed.add_field(name="Negative prompt", value=shown(defaults.negative_prompt), inline=False)
+    embed.add_field(
+        name="Private results",
+        value="on: only you see your videos" if defaults.private_results else "off",
+        inline=False,
+    )
+    embed.set_footer(text="Change one with /settings <option>; clear them with /settings reset.")
+    return embed

@@ -115,20 +115,21 @@ async def test_a_database_from_a_newer_bot_is_refused_untouched(
     db_path: Path, clock: FakeClock
 ) -> None:
     db_path.parent.mkdir(parents=True)
+    known = len(load_migrations())
+    newer = known + 1
     with closing(sqlite3.connect(db_path, isolation_level=None)) as raw:
         raw.execute("CREATE TABLE future_things (id INTEGER PRIMARY KEY)")
-        raw.execute("PRAGMA user_version = 7")
-    known = len(load_migrations())
+        raw.execute(f"PRAGMA user_version = {newer}")
 
     with pytest.raises(SchemaTooNewError) as refused:
         await open_database(db_path, clock=clock)
 
     assert str(refused.value) == (
         f"the database at {db_path} was written by a newer version of the bot "
-        f"(schema 7, this bot knows {known}); upgrade the bot"
+        f"(schema {newer}, this bot knows {known}); upgrade the bot"
     )
-    assert (refused.value.found, refused.value.known) == (7, known)
-    assert _user_version(db_path) == 7
+    assert (refused.value.found, refused.value.known) == (newer, known)
+    assert _user_version(db_path) == newer
     assert [row[1] for row in _schema(db_path)] == ["future_things"]
 
 

@@ -1,0 +1,84 @@
+"""Members' own defaults (/settings), one row per member."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from bot.domain.member import MemberDefaults
+from bot.store.clock import encode_time
+from bot.store.database import Database
+
+UNSET: Any = object()
+"""Leave a setting as it is (None clears it back to the bot's default)."""
+
+
+class MemberSettings:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> MemberDefaults:
+        def work(raw: sqlite3.Connection) -> MemberDefaults:
+            row = raw.execute(
+                "SELECT * FROM member_settings WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            return _defaults(row)
+
+        return await self._db.read(work)
+
+    async def update(self, user_id: int, *, reset: bool = False, **changes: Any) -> MemberDefaults:
+        """Change the given settings (``UNSET`` ones stay); ``reset`` clears all first."""
+        unknown = set(changes) - set(MemberDefaults.names())
+        if unknown:
+            raise ValueError(f"unknown member settings: {sorted(unknown)}")
+        now = encode_time(self._db.clock.now())
+
+        def work(raw: sqlite3.Connection) -> MemberDefaults:
+            if reset:
+                raw.execute("DELETE FROM member_settings WHERE user_id = ?", (user_id,))
+            current = _defaults(
+                raw.execute(
+                    "SELECT * FROM member_settings WHERE user_id = ?", (user_id,)
+                ).fetchone()
+            )
+            values = {name: getattr(current, name) for name in MemberDefaults.names()}
+            values.update({name: value for name, value in changes.items() if value is not UNSET})
+            values["private_results"] = bool(values["private_results"])
+            updated = MemberDefaults(**values)
+            if updated.empty:
+                raw.execute("DELETE FROM member_settings WHERE user_id = ?", (user_id,))
+                return updated
+            raw.execute(
+                "INSERT INTO member_settings (user_id, model, aspect_ratio, motion, frame_rate, "
+                "negative_prompt, private_results, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET model = excluded.model, "
+                "aspect_ratio = excluded.aspect_ratio, motion = excluded.motion, "
+                "frame_rate = excluded.frame_rate, negative_prompt = excluded.negative_prompt, "
+                "private_results = excluded.private_results, updated_at = excluded.updated_at",
+                (
+                    user_id,
+                    updated.model,
+                    updated.aspect_ratio,
+                    updated.motion,
+                    updated.frame_rate,
+                    updated.negative_prompt,
+                    int(updated.private_results),
+                    now,
+                ),
+            )
+            return updated
+
+        return await self._db.write(work)
+
+
+def _defaults(row: sqlite3.Row | None) -> MemberDefaults:
+    if row is None:
+        return MemberDefaults()
+    return MemberDefaults(
+        model=row["model"],
+        aspect_ratio=row["aspect_ratio"],
+        motion=row["motion"],
+        frame_rate=row["frame_rate"],
+        negative_prompt=row["negative_prompt"],
+        private_results=bool(row["private_results"]),
+    )
