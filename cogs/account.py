@@ -33,7 +33,13 @@ class Account(commands.Cog):
         status = await self.accounts.quota_status(
             interaction.guild_id, member.id, roles, exempt=await self.bot.is_owner(member)
         )
-        embed = render.quota_embed(status, self.accounts.offered_costs(status))
+        offered = self.accounts.capabilities
+        embed = render.quota_embed(
+            status,
+            self.accounts.offered_costs(status),
+            resolutions=offered.resolutions,
+            durations=offered.durations,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(description="Your recent videos")
