@@ -66,7 +66,7 @@ def test_pika_needs_its_key_and_defaults_to_the_developer_api(monkeypatch):
     monkeypatch.setenv("DISCORD_TOKEN", "abc")
     monkeypatch.setenv("PIKA_PROVIDER", "pika")
     monkeypatch.setenv("FAL_KEY", "not-the-one-pika-needs")
-    with pytest.raises(SettingsError, match="^PIKA_API_KEY is required when PIKA_PROVIDER=pika"):
+    with pytest.raises(SettingsError, match=r"^PIKA_API_KEY is required when PIKA_PROVIDER=pika"):
         load_settings()
     monkeypatch.setenv("PIKA_API_KEY", "pk")
     monkeypatch.setenv("PIKA_FAILED_STATUSES", "failed, rejected")
