@@ -53,6 +53,12 @@ async def run_bot(settings: Settings) -> int:
         if warning:
             log.warning("%s", warning)
         signer = await webhook_signer(settings, store)
+        if signer is not None and not provider.capabilities.webhooks:
+            log.warning(
+                "PIKA_WEBHOOK_URL is set, but PIKA_PROVIDER=%s takes no webhook: jobs are polled",
+                settings.pika_provider.value,
+            )
+            signer = None
         bot = PikaBot(
             settings,
             lambda bot: build_dependencies(

@@ -23,6 +23,15 @@ class PikaProvider(StrEnum):
     SIMULATOR = "simulator"
     WEBBOT = "webbot"
     FEED = "feed"
+    PIKA = "pika"
+    """Pika's developer API (devapi.pika.art)."""
+    FAL = "fal"
+    """fal's queue in front of Pika (queue.fal.run)."""
+
+
+PIKA_DEV_BASE = "https://devapi.pika.art"
+FAL_QUEUE_BASE = "https://queue.fal.run"
+FAL_JWKS = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 
 
 class Settings(BaseSettings):
@@ -53,6 +62,19 @@ class Settings(BaseSettings):
     """The ceiling of the adaptive poll budget."""
     pika_fallback_poll_seconds: float = Field(30.0, gt=0)
     """With push, the slow interval of the safety-net polls."""
+    pika_failed_statuses: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["failed", "cancelled", "canceled", "error"]
+    )
+    """PIKA_PROVIDER=pika: the status words that mean a video failed (undocumented)."""
+    pika_max_keyframes: int = Field(5, ge=2, le=5)
+    """PIKA_PROVIDER=pika: the most keyframe images sent (ComfyUI proves 2; fal takes 5)."""
+
+    fal_key: SecretStr | None = None
+    fal_api_base: str = FAL_QUEUE_BASE
+    fal_jwks_url: str = FAL_JWKS
+    """Where fal publishes the keys its webhook pushes are signed with."""
+    fal_cancel_wait_seconds: float = Field(5.0, ge=0)
+    """How long /cancel waits for fal to confirm that a running request stopped."""
 
     http_listen: str = "127.0.0.1:8088"
     """host:port of the bot's HTTP server (webhooks, /healthz, /metrics), or "off"."""
@@ -77,7 +99,7 @@ class Settings(BaseSettings):
     extra_extensions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Additional extensions to load (comma separated), e.g. diagnostics in tests."""
 
-    @field_validator("extra_extensions", mode="before")
+    @field_validator("extra_extensions", "pika_failed_statuses", mode="before")
     @classmethod
     def _split_extensions(cls, value: object) -> object:
         if isinstance(value, str):
@@ -111,7 +133,9 @@ class Settings(BaseSettings):
         host, _, port = self.http_listen.rpartition(":")
         return host.strip("[]"), int(port)
 
-    @field_validator("discord_api_base", "pika_api_base", "pika_webhook_url")
+    @field_validator(
+        "discord_api_base", "pika_api_base", "pika_webhook_url", "fal_api_base", "fal_jwks_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -140,9 +164,35 @@ class Settings(BaseSettings):
             raise ValueError("PIKA_WEBHOOK_URL needs HTTP_LISTEN (the server Pika pushes to)")
         return self
 
+    @property
+    def provider_base(self) -> str | None:
+        """The configured provider's base URL, its documented one when unset."""
+        match self.pika_provider:
+            case PikaProvider.FAL:
+                return self.fal_api_base
+            case PikaProvider.PIKA:
+                return self.pika_api_base or PIKA_DEV_BASE
+        return self.pika_api_base
+
     @model_validator(mode="after")
     def _provider_needs_key(self) -> Settings:
-        if self.pika_provider is not PikaProvider.SIMULATOR:
+        provider = self.pika_provider
+        if provider is PikaProvider.FAL:
+            if self.fal_key is None or not self.fal_key.get_secret_value().strip():
+                raise ValueError(
+                    "FAL_KEY is required when PIKA_PROVIDER=fal (the key from fal.ai's dashboard)"
+                )
+            if not self.fal_api_base or not self.fal_jwks_url:
+                raise ValueError("FAL_API_BASE and FAL_JWKS_URL must not be empty")
+            return self
+        if provider is PikaProvider.PIKA:
+            if self.pika_api_key is None or not self.pika_api_key.get_secret_value().strip():
+                raise ValueError(
+                    "PIKA_API_KEY is required when PIKA_PROVIDER=pika "
+                    "(the developer API key Pika gave you)"
+                )
+            return self
+        if provider is not PikaProvider.SIMULATOR:
             if self.pika_api_key is None or not self.pika_api_key.get_secret_value():
                 raise ValueError(
                     f"PIKA_API_KEY is required when PIKA_PROVIDER={self.pika_provider.value}"

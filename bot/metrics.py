@@ -25,7 +25,7 @@ POLL_BUDGET = Gauge(
 )
 PUSHES = Counter(
     "pika_bot_pushes",
-    "Webhook pushes received, by result (accepted, bad_token, unknown_job, late).",
+    "Webhook pushes received, by result (accepted, bad_token, bad_signature, unknown_job, late).",
     ["result"],
     registry=REGISTRY,
 )

@@ -39,7 +39,14 @@ class Account(commands.Cog):
         status = await self.accounts.quota_status(
             scope, member.id, roles, exempt=await self.bot.is_owner(member)
         )
-        embed = render.quota_embed(status, self.accounts.offered_costs(status), personal=personal)
+        offered = self.accounts.capabilities
+        embed = render.quota_embed(
+            status,
+            self.accounts.offered_costs(status),
+            resolutions=offered.resolutions,
+            durations=offered.durations,
+            personal=personal,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(description="Your recent videos")

@@ -58,6 +58,11 @@ class AccountService:
     ) -> QuotaStatus:
         return await self._quota.status(guild_id, user_id, roles, exempt=exempt)
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this bot's Pika service can make (its resolutions and lengths among it)."""
+        return self._capabilities
+
     def offered_costs(self, status: QuotaStatus) -> Mapping[Operation, int]:
         """The costs of the operations this bot's Pika service can make."""
         return {op: cost for op, cost in status.costs.items() if self._capabilities.supports(op)}

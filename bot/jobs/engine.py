@@ -317,6 +317,10 @@ class JobEngine:
             )
         except PikaError as error:
             code, detail = _failure_of(error)
+            if isinstance(error, AuthenticationError):
+                # The operator's one line: it names the setting (PIKA_API_KEY, FAL_KEY), never
+                # the key; the member reads that Pika is unavailable, and nothing is charged.
+                log.error("Job %s: %s", record.id, error)
             if code is FailureReason.PIKA_NO_ANSWER and self.push:
                 # It may be at Pika: a push naming it can still recover it.
                 log.warning("Job %s: no answer from Pika; waiting for a push", record.id)
@@ -463,7 +467,7 @@ class JobEngine:
         shown.failures = 0
         shown.polls += 1
         if job.status is JobStatus.FAILED:
-            await self._fail(record, FailureReason.PIKA_FAILED, job.error)
+            await self._fail(record, job.failure or FailureReason.PIKA_FAILED, job.error)
             return
         if job.status is JobStatus.SUCCEEDED:
             shown.finished_seen = time.monotonic()

@@ -51,11 +51,15 @@ class Capabilities:
     """Clip lengths (seconds) a member may choose; empty: none."""
     keyframe_seconds: tuple[int, int] = (5, 10)
     """The shortest and longest keyframe video."""
+    max_keyframes: int = 5
+    """The most keyframe images one video may go through."""
     transition_prompts: bool = False
     """Whether each keyframe transition may have its own prompt."""
     prompt_required: frozenset[str] = frozenset()
     """Where the service insists on a prompt: "generate", "generate_image", "ingredients"."""
     command_set: CommandSet = CommandSet.CLASSIC
+    webhooks: bool = False
+    """Whether the service pushes to a webhook URL given with each submission."""
 
     def supports(self, operation: Operation) -> bool:
         return operation in self.operations
@@ -125,6 +129,15 @@ def _check_sizes(capabilities: Capabilities, request: PikaRequest) -> None:
         if not low <= request.length <= high:
             raise UnsupportedOperationError(
                 f"keyframe videos here are {low} to {high} seconds long"
+            )
+        if len(request.images) > capabilities.max_keyframes:
+            raise UnsupportedOperationError(
+                f"this Pika service takes at most {capabilities.max_keyframes} keyframe images"
+            )
+        if request.length < len(request.images) - 1:
+            raise UnsupportedOperationError(
+                f"{len(request.images)} keyframes need at least {len(request.images) - 1} "
+                "seconds (one per transition)"
             )
         if any(request.transitions) and not capabilities.transition_prompts:
             raise UnsupportedOperationError(

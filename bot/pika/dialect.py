@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import ClassVar
 
 import aiohttp
@@ -17,7 +18,7 @@ class HttpDialect:
     """A Pika service reached over HTTP; subclasses convert requests and answers."""
 
     name: ClassVar[str]
-    capabilities: ClassVar[Capabilities]
+    capabilities: Capabilities
 
     def __init__(
         self,
@@ -29,6 +30,9 @@ class HttpDialect:
         attempts: int = 4,
         base_delay: float = 0.5,
         sleep: Sleep = asyncio.sleep,
+        auth_headers: Mapping[str, str] | None = None,
+        key_setting: str = "PIKA_API_KEY",
+        service: str = "Pika",
     ) -> None:
         self._http = PikaHttp(
             session,
@@ -38,6 +42,9 @@ class HttpDialect:
             attempts=attempts,
             base_delay=base_delay,
             sleep=sleep,
+            auth_headers=auth_headers,
+            key_setting=key_setting,
+            service=service,
         )
 
     async def recover(self, ref: str, request: PikaRequest) -> str | None:
@@ -55,6 +62,10 @@ class HttpDialect:
     async def cancel(self, provider_job_id: str) -> bool:
         """Neither reseller dialect documents a cancel: the job will still be made."""
         return False
+
+    async def verify_push(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """This dialect signs no pushes: the bot's own per-job token is the whole check."""
+        return True
 
     def check(self, request: PikaRequest) -> None:
         """Raise ``UnsupportedOperationError`` if this service cannot serve ``request``."""

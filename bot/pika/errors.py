@@ -29,6 +29,11 @@ class AuthenticationError(PikaError):
 
     user_message = "The bot's Pika key was refused; ask the server owner to check it."
 
+    def __init__(self, message: str | None = None, *, setting: str = "PIKA_API_KEY") -> None:
+        super().__init__(message)
+        self.setting = setting
+        """The setting that holds the refused key (named in logs; the key never is)."""
+
 
 class RejectedError(PikaError):
     """The provider refused the request (4xx) and said why."""

@@ -10,7 +10,8 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -29,16 +30,27 @@ from bot.pika.errors import (
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+BodyOpener = Callable[[], AbstractAsyncContextManager[Any]]
+"""Builds a request body afresh for each attempt (e.g. a form streaming downloads)."""
 
 _REASON_KEYS = ("message", "error", "detail")
 _REASON_LIMIT = 300
 
 
 @dataclass(frozen=True)
-class _Answer:
+class Answer:
+    """One HTTP answer: its status, raw body and ``Retry-After`` (seconds), if any."""
+
     status: int
     body: bytes
     retry_after: float | None
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except ValueError:
+            return None
 
 
 class PikaHttp:
@@ -57,14 +69,23 @@ class PikaHttp:
         max_retry_after: float = 30.0,
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        auth_headers: Mapping[str, str] | None = None,
+        key_setting: str = "PIKA_API_KEY",
+        service: str = "Pika",
     ) -> None:
+        """``auth_headers`` carry the key in the service's own way (default: Bearer)."""
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._headers = {"Accept": "application/json"}
-        if api_key:
+        if auth_headers is not None:
+            self._headers.update(auth_headers)
+        elif api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
+        self.key_setting = key_setting
+        """The setting that holds the key, named (never the key) when the key is refused."""
+        self.service = service
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.attempts = attempts
         self._base_delay = base_delay
@@ -77,41 +98,76 @@ class PikaHttp:
         # Never show the key, even in a debugger or a traceback's locals.
         return f"PikaHttp({self._base_url!r})"
 
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
     async def read(self, method: str, path: str, body: Any = None) -> Any:
         """Fetch JSON that changes nothing on the provider, retrying transient failures."""
+        answer = await self._call(method, path, body, json_only=True)
+        return json.loads(answer.body)
+
+    async def exchange(self, method: str, path: str, body: Any = None) -> Answer:
+        """A call that may be repeated safely, whose 4xx answers the caller reads itself.
+
+        Network errors, 429 and 5xx are retried; 401/403 raise ``AuthenticationError``.
+        """
+        return await self._call(method, path, body, json_only=False)
+
+    async def _call(self, method: str, path: str, body: Any, *, json_only: bool) -> Answer:
         for attempt in range(1, self.attempts + 1):
             wait_hint: float | None = None
             try:
                 answer = await self._send(method, path, body)
             except (aiohttp.ClientError, TimeoutError) as error:
-                failure: PikaError = UnavailableError(f"Pika could not be reached ({_name(error)})")
+                failure: PikaError = UnavailableError(
+                    f"{self.service} could not be reached ({_name(error)})"
+                )
             else:
                 if 200 <= answer.status < 300:
+                    if not json_only:
+                        return answer
                     try:
-                        return json.loads(answer.body)
+                        json.loads(answer.body)
                     except ValueError:
-                        failure = UnavailableError("Pika answered with malformed JSON")
+                        failure = UnavailableError(f"{self.service} answered with malformed JSON")
+                    else:
+                        return answer
                 elif answer.status == 429:
                     failure = RateLimitedError(answer.retry_after)
                     wait_hint = answer.retry_after
                 elif 400 <= answer.status < 500:
-                    raise _refusal(answer)
+                    if json_only or answer.status in (401, 403):
+                        raise self._refusal(answer)
+                    return answer
                 else:
-                    failure = UnavailableError(f"Pika answered HTTP {answer.status}")
+                    failure = UnavailableError(f"{self.service} answered HTTP {answer.status}")
                     wait_hint = answer.retry_after
             await self._before_retry(attempt, wait_hint, failure, method, path)
         raise AssertionError("unreachable")  # _before_retry raises on the last attempt
 
-    async def submit(self, path: str, body: Any) -> Any:
-        """POST a new job, re-sending only when the provider certainly did not take it."""
+    async def submit(self, path: str, body: Any = None, *, form: BodyOpener | None = None) -> Any:
+        """POST a new job, re-sending only when the provider certainly did not take it.
+
+        ``body`` goes as JSON; ``form`` instead opens a form body (urlencoded or multipart)
+        afresh for each attempt, so a form that streams files can be sent again.
+        """
         method = "POST"
         for attempt in range(1, self.attempts + 1):
             wait_hint: float | None = None
             try:
-                answer = await self._send(method, path, body)
+                if form is None:
+                    answer = await self._send(method, path, body)
+                else:
+                    async with form() as data:
+                        answer = await self._send(method, path, data=data)
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
                 # No connection was made, so nothing was sent.
-                failure: PikaError = UnavailableError(f"Pika could not be reached ({_name(error)})")
+                failure: PikaError = UnavailableError(
+                    f"{self.service} could not be reached ({_name(error)})"
+                )
+            except PikaError:
+                raise  # the form could not be made (e.g. a file could not be fetched): not sent
             except (aiohttp.ClientError, TimeoutError) as error:
                 log.warning("POST %s failed after sending (%s); not re-sending", path, _name(error))
                 raise UnavailableError(
@@ -135,7 +191,7 @@ class PikaHttp:
                     failure = UnavailableError(f"Pika answered HTTP {answer.status}")
                     wait_hint = answer.retry_after
                 elif 400 <= answer.status < 500:
-                    raise _refusal(answer)
+                    raise self._refusal(answer)
                 else:
                     log.warning("POST %s answered HTTP %d; not re-sending", path, answer.status)
                     raise UnavailableError(
@@ -144,13 +200,19 @@ class PikaHttp:
             await self._before_retry(attempt, wait_hint, failure, method, path)
         raise AssertionError("unreachable")
 
-    async def _send(self, method: str, path: str, body: Any) -> _Answer:
-        url = f"{self._base_url}{path}"
+    async def _send(self, method: str, path: str, body: Any = None, *, data: Any = None) -> Answer:
+        # An absolute URL is one the service handed out (its caller checked the host).
+        url = path if path.startswith(("http://", "https://")) else f"{self._base_url}{path}"
         async with self._session.request(
-            method, url, json=body, headers=self._headers, timeout=self._timeout
+            method,
+            url,
+            json=body if data is None else None,
+            data=data,
+            headers=self._headers,
+            timeout=self._timeout,
         ) as response:
             raw = await response.read()
-            return _Answer(response.status, raw, _retry_after(response.headers.get("Retry-After")))
+            return Answer(response.status, raw, _retry_after(response.headers.get("Retry-After")))
 
     async def _before_retry(
         self, attempt: int, wait_hint: float | None, failure: PikaError, method: str, path: str
@@ -180,14 +242,18 @@ class PikaHttp:
         # Half fixed, half random: spread out retries without ever retrying instantly.
         return float(ceiling / 2 + self._jitter() * ceiling / 2)
 
+    def _refusal(self, answer: Answer) -> PikaError:
+        if answer.status in (401, 403):
+            # Name the setting, never the key: this is the operator's one line about it.
+            return AuthenticationError(
+                f"{self.service} refused {self.key_setting} (HTTP {answer.status}); "
+                f"check the key in {self.key_setting}",
+                setting=self.key_setting,
+            )
+        return RejectedError(reason_of(answer), answer.status)
 
-def _refusal(answer: _Answer) -> PikaError:
-    if answer.status in (401, 403):
-        return AuthenticationError()
-    return RejectedError(_reason(answer), answer.status)
 
-
-def _reason(answer: _Answer) -> str:
+def reason_of(answer: Answer) -> str:
     """Return the provider's own explanation from a JSON or text error body."""
     try:
         data = json.loads(answer.body)

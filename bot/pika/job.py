@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import JobStatus
 
@@ -27,3 +28,5 @@ class Job(BaseModel):
     duration: float | None = None
     seed: int | None = None
     error: str | None = None
+    failure: FailureReason | None = None
+    """Why it failed, when the provider said more than "failed" (else ``PIKA_FAILED``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from bot.pika.capabilities import Capabilities
@@ -45,6 +46,14 @@ class PikaProvider(Protocol):
 
     def pushed_job_id(self, payload: object) -> str | None:
         """The provider's job id a webhook push names (the push is never trusted beyond it)."""
+        ...
+
+    async def verify_push(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether a push's own signature holds (after the bot's per-job token was checked).
+
+        True for a service that signs no pushes; a signing service (fal) checks its signature
+        over the raw body, so a push whose URL leaked still cannot be forged.
+        """
         ...
 
     async def claim(self, provider_job_id: str, request: PikaRequest) -> Job | None:

@@ -48,6 +48,7 @@ WEBBOT_CAPABILITIES = Capabilities(
         Operation.ADDITIONS: ("Turbo",),
         Operation.SWAP: ("Turbo",),
     },
+    webhooks=True,
 )
 
 

@@ -1,8 +1,10 @@
 """One aiohttp server inside the bot process: webhook receiver, health, metrics.
 
-A push is only a hint: its token is checked in constant time (wrong: 403; unknown job: 404,
-with no other effect), the answer goes back at once, and the engine then looks at the job
-with one GET of its own; nothing in the pushed body is downloaded, posted or believed.
+A push is only a hint: its token is checked in constant time (wrong: 403), then the
+provider's own signature where it signs (fal's Ed25519; bad or missing: 401), then the job
+(unknown: 404, with no other effect); the answer goes back at once, and the engine then looks
+at the job with one GET of its own; nothing in the pushed body is downloaded, posted or
+believed.
 """
 
 from __future__ import annotations
@@ -102,7 +104,13 @@ class BotServer:
         if job_id < 0 or not self._signer.valid(job_id, request.match_info["token"]):
             metrics.PUSHES.labels("bad_token").inc()
             return web.json_response({"error": "forbidden"}, status=403)
-        payload = _json(await request.read())
+        raw = await request.read()
+        # The provider's own signature (fal's Ed25519), where it signs: a leaked URL alone
+        # cannot forge a push.
+        if not await self._engine.provider.verify_push(request.headers, raw):
+            metrics.PUSHES.labels("bad_signature").inc()
+            return web.json_response({"error": "bad signature"}, status=401)
+        payload = _json(raw)
         if not await self._engine.pushed(job_id, payload):
             metrics.PUSHES.labels("unknown_job").inc()
             return web.json_response({"error": "unknown job"}, status=404)

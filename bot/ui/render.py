@@ -10,6 +10,7 @@ from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord
 from bot.domain.member import MemberDefaults
 from bot.domain.operations import Operation
+from bot.domain.pricing import cost_multiplier, credits_for
 from bot.domain.status import StoredStatus
 from bot.jobs.accounts import UsageReport
 from bot.jobs.engine import CancelOutcome
@@ -229,7 +230,10 @@ def failure_words(code: FailureReason | None, detail: str | None) -> str:
         case FailureReason.PIKA_BUSY:
             return "Pika is busy; try again in a moment."
         case FailureReason.PIKA_KEY_REFUSED:
-            return "Pika refused the bot's key; ask the server owner to check it."
+            return (
+                "Pika is unavailable right now: it refused the bot's key, so the video was not "
+                "made; ask the server owner to check it."
+            )
         case FailureReason.SUBMISSION_LOST:
             return (
                 "The bot restarted while sending this to Pika, so Pika may not have received "
@@ -360,9 +364,18 @@ def job_embed(record: JobRecord, view: JobView) -> discord.Embed:
 
 
 def quota_embed(
-    status: QuotaStatus, costs: Mapping[Operation, int], *, personal: bool = False
+    status: QuotaStatus,
+    costs: Mapping[Operation, int],
+    *,
+    resolutions: Iterable[str] = (),
+    durations: Iterable[int] = (),
+    personal: bool = False,
 ) -> discord.Embed:
-    """A member's credits, when they reset, what is in the making, and what each video costs."""
+    """A member's credits, when they reset, what is in the making, and what each video costs.
+
+    ``resolutions`` and ``durations`` are the provider's choices: where it offers 1080p or
+    10 seconds, the costs say what those cost (more than the base, a 720p 5-second video).
+    """
     embed = discord.Embed(title="Your Pika credits", colour=COLOUR_WORKING)
     if personal:
         embed.title = "Your personal Pika credits"
@@ -401,13 +414,33 @@ def quota_embed(
             value=", ".join(f"#{job.id}" for job in status.waiting),
             inline=False,
         )
-    embed.add_field(
-        name="Costs",
-        value="\n".join(f"{operation_label(op)}: {credits(cost)}" for op, cost in costs.items()),
-        inline=False,
-    )
+    hd = "1080p" in resolutions
+    long = any(seconds > 5 for seconds in durations)
+    lines = [
+        f"{operation_label(op)}: {credits(cost)}{_bigger_costs(op, cost, hd=hd, long=long)}"
+        for op, cost in costs.items()
+    ]
+    if hd or long:
+        bigger = " and ".join(part for part, on in (("1080p", hd), ("10 s", long)) if on)
+        lines.append(f"*Costs are for a 720p, 5-second video; {bigger} cost more.*")
+    embed.add_field(name="Costs", value="\n".join(lines), inline=False)
     embed.set_footer(text="A video that fails costs nothing.")
     return embed
+
+
+def _bigger_costs(operation: Operation, cost: int, *, hd: bool, long: bool) -> str:
+    """`` (1080p: 3 · 10 s: 3 · both: 5)`` for an operation whose size changes its price."""
+    sizes: list[tuple[str, str | None, int | None]] = [("1080p", "1080p", None)] if hd else []
+    if long:
+        sizes.append(("10 s", None, 10))
+    if hd and long:
+        sizes.append(("both", "1080p", 10))
+    parts = [
+        f"{name}: {credits_for(cost, cost_multiplier(operation, resolution, seconds))}"
+        for name, resolution, seconds in sizes
+        if cost_multiplier(operation, resolution, seconds) != 1.0
+    ]
+    return f" ({' · '.join(parts)})" if parts else ""
 
 
 def usage_embed(report: UsageReport) -> discord.Embed:

@@ -43,7 +43,36 @@ def test_unknown_provider_says_what_is_expected(monkeypatch):
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert str(error.value).startswith("PIKA_PROVIDER ")
-    assert "'simulator', 'webbot' or 'feed'" in str(error.value)
+    assert "'simulator', 'webbot', 'feed', 'pika' or 'fal'" in str(error.value)
+
+
+def test_fal_needs_fal_key_and_defaults_to_fal_urls(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("PIKA_PROVIDER", "fal")
+    monkeypatch.setenv("PIKA_API_KEY", "not-the-one-fal-needs")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "FAL_KEY is required when PIKA_PROVIDER=fal (the key from fal.ai's dashboard)"
+    )
+    monkeypatch.setenv("FAL_KEY", "fal-secret")
+    settings = load_settings()
+    assert settings.provider_base == "https://queue.fal.run"
+    assert settings.fal_jwks_url == "https://rest.alpha.fal.ai/.well-known/jwks.json"
+    assert "fal-secret" not in repr(settings) + str(settings)
+
+
+def test_pika_needs_its_key_and_defaults_to_the_developer_api(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("PIKA_PROVIDER", "pika")
+    monkeypatch.setenv("FAL_KEY", "not-the-one-pika-needs")
+    with pytest.raises(SettingsError, match=r"^PIKA_API_KEY is required when PIKA_PROVIDER=pika"):
+        load_settings()
+    monkeypatch.setenv("PIKA_API_KEY", "pk")
+    monkeypatch.setenv("PIKA_FAILED_STATUSES", "failed, rejected")
+    settings = load_settings()
+    assert settings.provider_base == "https://devapi.pika.art"
+    assert settings.pika_failed_statuses == ["failed", "rejected"]
 
 
 def test_settings_read_from_dotenv(tmp_path):
