@@ -70,7 +70,7 @@ def drop_unsupported(tree: app_commands.CommandTree[Any], capabilities: Capabili
             tree.remove_command(name)
 
 
-class PikaBot(commands.Bot):
+class PikaBot(commands.AutoShardedBot):
     """The Discord side of the bot; everything it works with is built once and handed in.
 
     ``wire`` builds the dependencies from the bot (the Discord outlet needs the client), in
@@ -99,6 +99,11 @@ class PikaBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             http_trace=_count_rate_limits(),
+            # Each process connects its own shards (SHARD_IDS of SHARD_COUNT); a server's
+            # interactions arrive on its shard, while any process may edit and post (REST).
+            shard_count=settings.shard_count or 1,
+            # None: every shard of the count (discord.py's default, though typed as a list).
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]
         )
         self.gateway_up = False
         self.settings = settings
@@ -120,7 +125,9 @@ class PikaBot(commands.Bot):
         drop_unsupported(self.tree, self.deps.capabilities)
         for item in self.dynamic_items():
             self.add_dynamic_items(item)
-        await sync_if_changed(self.tree, self._sync_state, self.sync_key)
+        if self.settings.shard_ids is None or 0 in self.settings.shard_ids:
+            # One process syncs the commands (they are the application's, not a shard's).
+            await sync_if_changed(self.tree, self._sync_state, self.sync_key)
         await self.deps.admin.prepare_personal_use(self.settings.quota_personal_allowance)
         await self.deps.engine.start()
 
@@ -150,10 +157,12 @@ class PikaBot(commands.Bot):
     async def on_ready(self) -> None:
         self.gateway_up = True
         log.info(
-            "Logged in as %s (%s) in %d guilds",
+            "Logged in as %s (%s) in %d guilds on shards %s of %s",
             self.user,
             self.user and self.user.id,
             len(self.guilds),
+            ",".join(str(i) for i in sorted(self.shards)),
+            self.shard_count,
         )
 
     async def begin_shutdown(self) -> None:

@@ -99,6 +99,44 @@ class Settings(BaseSettings):
     extra_extensions: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Additional extensions to load (comma separated), e.g. diagnostics in tests."""
 
+    shard_count: int | None = Field(None, ge=1)
+    """How many gateway shards the bot has in all (unset: one process, Discord's count)."""
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+    """The shards this process connects (e.g. ``0,1``); needs SHARD_COUNT."""
+    instance_name: str | None = None
+    """This process's name in job leases (default: from its shards, else "main"); each of
+    several processes sharing a database needs its own."""
+    job_lease_seconds: float = Field(30.0, ge=3)
+    """How long a process that stopped renewing keeps its jobs before others take them."""
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the number of shards in all)")
+            bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if bad or not self.shard_ids:
+                raise ValueError(
+                    f"SHARD_IDS must be between 0 and {self.shard_count - 1} (SHARD_COUNT - 1)"
+                )
+        return self
+
+    @property
+    def instance(self) -> str:
+        """This process's name in job leases."""
+        if self.instance_name:
+            return self.instance_name
+        if self.shard_ids is not None:
+            return "shards-" + "-".join(str(i) for i in sorted(self.shard_ids))
+        return "main"
+
     @field_validator("extra_extensions", "pika_failed_statuses", mode="before")
     @classmethod
     def _split_extensions(cls, value: object) -> object:

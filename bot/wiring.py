@@ -40,6 +40,8 @@ def engine_settings(settings: Settings) -> EngineSettings:
         edit_interval=settings.progress_edit_interval_seconds,
         deadline=timedelta(minutes=settings.job_deadline_minutes),
         fallback_poll=settings.pika_fallback_poll_seconds,
+        lease_seconds=settings.job_lease_seconds,
+        instance=settings.instance,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -69,6 +70,8 @@ class Delivery:
         limit = record.upload_limit or engine.settings.default_upload_limit
         if record.id in self._link_only:
             limit = 0
+        if not await self._claim(record):
+            return
         try:
             downloaded = await download_to_file(self._http, record.result_url, max_bytes=limit)
         except DownloadError as error:
@@ -76,7 +79,6 @@ class Delivery:
             engine.track(record.id, RETRY_SECONDS)
             return
         try:
-            await engine.store.record_delivery_attempt(record.id)
             oversize = downloaded.size if downloaded.path is None else None
             message_id = await engine.outlet.post_result(
                 engine.target(record), engine.view(record), downloaded.path, oversize
@@ -95,7 +97,8 @@ class Delivery:
         if await self._already_posted(record, "failure"):
             return
         engine = self._engine
-        await engine.store.record_delivery_attempt(record.id)
+        if not await self._claim(record):
+            return
         try:
             message_id = await engine.outlet.post_failure(
                 engine.target(record), engine.view(record)
@@ -118,6 +121,18 @@ class Delivery:
                 return
             shown = False
         await self._delivered(record, record.progress_message_id if shown else None)
+
+    async def _claim(self, record: JobRecord) -> bool:
+        """Claim the posting in the database, so no two processes post one outcome even if
+        both believe they hold the job; a claim older than a lease can be taken over."""
+        engine = self._engine
+        stale = timedelta(seconds=engine.settings.lease_seconds)
+        attempt = await engine.store.claim_delivery(record.id, engine.owner, stale)
+        if attempt is None:
+            log.info("Job %s: another process is posting it", record.id)
+            engine.forget(record.id)
+            return False
+        return True
 
     async def _delivered(self, record: JobRecord, message_id: int | None) -> None:
         await self._engine.store.mark_delivered(record.id, message_id)

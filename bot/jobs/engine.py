@@ -28,7 +28,14 @@ from bot.domain.jobs import PERSONAL_SCOPE, JobRecord, ProgressKind
 from bot.domain.status import SUBMITTED, JobStatus, StoredStatus
 from bot.jobs.delivery import Delivery
 from bot.jobs.eta import DurationModel
-from bot.jobs.ports import JobStorePort, MessageTarget, Outlet, OutletError, TokenDead
+from bot.jobs.ports import (
+    JobStorePort,
+    MessageTarget,
+    Outlet,
+    OutletError,
+    TokenDead,
+    WakeBus,
+)
 from bot.jobs.push import WebhookSigner
 from bot.jobs.scheduler import DueQueue, PollBudget, Priority, next_poll_delay
 from bot.jobs.views import JobView, Outlook, request_of, view_of
@@ -72,6 +79,10 @@ class EngineSettings:
     """With pushes, the slow safety-net interval between polls once the estimated end passed."""
     push_recovery: timedelta = timedelta(minutes=5)
     """With pushes, how long a submission whose answer was lost waits for a push naming it."""
+    lease_seconds: float = 30.0
+    """How long a job stays this process's after its last renewal; another takes it after."""
+    instance: str = "main"
+    """This process's name in the leases; a restarted process takes its own jobs back at once."""
 
 
 class CancelOutcome(StrEnum):
@@ -139,6 +150,7 @@ class JobEngine:
         now: Callable[[], datetime],
         simulated: bool = False,
         signer: WebhookSigner | None = None,
+        wakes: WakeBus | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -161,6 +173,10 @@ class JobEngine:
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_STEPS)
         self._loop_task: asyncio.Task[None] | None = None
         self._dead_tokens: set[int] = set()
+        self._held: set[int] = set()
+        """The jobs this process holds a lease on; only those it steps."""
+        self._lease_task: asyncio.Task[None] | None = None
+        self.wakes = wakes
         self.delivery = Delivery(self, http)
 
     @property
@@ -169,27 +185,101 @@ class JobEngine:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    @property
+    def owner(self) -> str:
+        return self.settings.instance
+
+    def _lease_until(self) -> datetime:
+        return self.now() + timedelta(seconds=self.settings.lease_seconds)
+
     async def start(self) -> None:
-        """Pick up every job a previous run left unfinished, then start tracking."""
+        """Pick up the unfinished jobs this process held before a restart and those nobody
+        holds, then start tracking (and keep the leases alive)."""
         self.durations.load(await self.store.recent_durations())
+        held = set(await self.store.renew_leases(self.owner, self._lease_until()))
+        held |= set(await self.store.claim_jobs(self.owner, self._lease_until(), limit=100_000))
+        await self._take_up(held, every_queue=True)
+        log.info("Job engine started; %d unfinished jobs picked up", len(self._held))
+        if self.wakes is not None:
+            self.wakes.subscribe(self._woken)
+        self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+        self._lease_task = asyncio.create_task(self._keep_leases(), name="job-leases")
+
+    async def _take_up(self, job_ids: set[int], *, every_queue: bool = False) -> None:
+        """Start carrying jobs just leased: a restart's, or a dead process's (and, at start,
+        let every server's queue move)."""
+        fresh = job_ids - self._held
+        self._held |= fresh
+        if not fresh and not every_queue:
+            return
         interrupted = []
+        guilds = set()
         for record in await self.store.unfinished_jobs():
-            if record.status is StoredStatus.SUBMITTING:
+            if record.id not in fresh:
+                continue
+            if record.status is StoredStatus.SUBMITTING and record.id not in self._sending:
                 interrupted.append(record)
-            elif record.status is not StoredStatus.WAITING:
+            elif record.status is StoredStatus.WAITING:
+                guilds.add(record.guild_id)
+            else:
                 self._queue.schedule(record.id, 0)
         for record in interrupted:
             await self._reconcile(record)
-        for guild_id in await self.store.guilds_with_waiting_jobs():
+        if every_queue:
+            guilds |= set(await self.store.guilds_with_waiting_jobs())
+        for guild_id in guilds:
             await self.queue_changed(guild_id)
-        log.info("Job engine started; %d unfinished jobs picked up", len(self._queue))
-        self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+
+    async def _keep_leases(self) -> None:
+        """Renew this process's leases, drop those it lost, take over the expired ones."""
+        every = self.settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                before = set(self._held)
+                renewed = set(await self.store.renew_leases(self.owner, self._lease_until()))
+                for job_id in before - renewed:
+                    if job_id in self._held:
+                        # Finished and delivered (left the unfinished set), or taken over
+                        # while this process stalled: either way no longer ours to step.
+                        self._held.discard(job_id)
+                        self.forget(job_id)
+                taken = await self.store.claim_jobs(self.owner, self._lease_until())
+                if taken:
+                    log.info("Took over %d jobs whose process stopped renewing them", len(taken))
+                    await self._take_up(set(taken))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Lease renewal failed; retrying")
+
+    async def hold(self, job_id: int) -> bool:
+        """Lease a job this process is about to act on (a new one, or one a slot freed);
+        False when a live process holds it (that one is told to look)."""
+        if job_id in self._held:
+            return True
+        if await self.store.take_lease(job_id, self.owner, self._lease_until()):
+            self._held.add(job_id)
+            return True
+        if self.wakes is not None:
+            await self.wakes.publish(job_id, "look")
+        return False
+
+    async def _woken(self, job_id: int, reason: str) -> None:
+        """Another process (or this one) says a job of ours needs a look now."""
+        if job_id not in self._held:
+            return
+        if reason == "push":
+            self._confirming.add(job_id)
+        self.track(job_id, 0, Priority.NOW)
 
     async def stop(self) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        for task in (self._lease_task, self._loop_task):
+            if task is None:
+                continue
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+                await task
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -272,6 +362,8 @@ class JobEngine:
             self._slots.release()
 
     async def _step(self, job_id: int) -> None:
+        if job_id not in self._held:
+            return  # another process carries it
         record = await self.store.get_job(job_id)
         if record is None:
             return
@@ -298,6 +390,8 @@ class JobEngine:
         """Send a stored job to Pika, once ever; a refusal releases the credits and says why."""
         if record.id in self._sending:
             return  # this process is sending it right now
+        if not await self.hold(record.id):
+            return  # another process carries it
         # Marked before the database says "submitting", so no step takes it for a lost one.
         sent = self._sending[record.id] = asyncio.Event()
         try:
@@ -420,6 +514,11 @@ class JobEngine:
             metrics.PUSHES.labels("late").inc()
             return True
         metrics.PUSHES.labels("accepted").inc()
+        if job_id not in self._held and not await self.hold(job_id):
+            # Another live process carries it: it was told (``hold`` published a wake).
+            if self.wakes is not None:
+                await self.wakes.publish(job_id, "push")
+            return True
         if record.status is StoredStatus.SUBMITTING and job_id not in self._sending:
             named = self.provider.pushed_job_id(payload)
             if named is not None:
@@ -602,6 +701,8 @@ class JobEngine:
 
     async def accepted(self, record: JobRecord) -> None:
         """A new job is stored and shown: start it if it has a slot."""
+        if not await self.hold(record.id):
+            return  # another process took it over already (it never does while we live)
         if record.status is StoredStatus.PENDING:
             await self.submit(record)
         elif record.status is StoredStatus.WAITING:
@@ -614,7 +715,8 @@ class JobEngine:
             return  # no queue here (the common case): nothing can move
         await self.store.promote_waiting(guild_id)
         for record in await self.store.pending_jobs(guild_id):
-            if record.id not in self._queue and record.id not in self._busy:
+            idle = record.id not in self._queue and record.id not in self._busy
+            if idle and await self.hold(record.id):
                 self.track(record.id, 0)
         line = await self.store.waiting_line(guild_id)
         if not line:
@@ -726,6 +828,7 @@ class JobEngine:
         self._queue.discard(job_id)
         self._dead_tokens.discard(job_id)
         self.delivery.forget(job_id)
+        self._held.discard(job_id)
 
     def mark_token_dead(self, job_id: int) -> None:
         self._dead_tokens.add(job_id)

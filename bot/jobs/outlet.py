@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import discord
-from discord.ext import commands
 
 from bot.domain.jobs import ProgressKind
 from bot.jobs.ports import MessageTarget, RetryLater, TokenDead, TooLarge, Unreachable
@@ -72,7 +71,7 @@ class DiscordOutlet:
     """Posts and edits job messages, choosing the route that still works."""
 
     def __init__(
-        self, bot: commands.Bot, capabilities: Capabilities, now: Callable[[], datetime]
+        self, bot: discord.Client, capabilities: Capabilities, now: Callable[[], datetime]
     ) -> None:
         self._bot = bot
         self._capabilities = capabilities

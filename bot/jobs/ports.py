@@ -6,9 +6,9 @@ Discord outlet turns Discord's answers into the outcomes below.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -63,6 +63,16 @@ class JobStorePort(Protocol):
 
     async def record_delivery_attempt(self, job_id: int) -> int: ...
 
+    async def renew_leases(self, owner: str, until: datetime) -> list[int]: ...
+
+    async def claim_jobs(self, owner: str, until: datetime, limit: int = 500) -> list[int]: ...
+
+    async def take_lease(self, job_id: int, owner: str, until: datetime) -> bool: ...
+
+    async def claim_delivery(
+        self, job_id: int, owner: str, stale_after: timedelta
+    ) -> int | None: ...
+
     async def mark_delivered(self, job_id: int, message_id: int | None) -> bool: ...
 
     async def promote_waiting(self, guild_id: int) -> list[int]: ...
@@ -107,6 +117,15 @@ class MessageTarget:
     """A personal or private job: where a channel message would go, the owner's DM gets it."""
     private: bool = False
     """Only the owner sees it: followups are ephemeral."""
+
+
+class WakeBus(Protocol):
+    """Tells every bot process sharing the database that a job needs a look now (a push came,
+    a slot freed); the process holding the job's lease acts on it."""
+
+    async def publish(self, job_id: int, reason: str) -> None: ...
+
+    def subscribe(self, handler: Callable[[int, str], Awaitable[None]]) -> None: ...
 
 
 class OutletError(Exception):

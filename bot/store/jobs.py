@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import QuotaExceeded, QuotaReason
@@ -485,6 +485,71 @@ class JobStore:
         return await self.update_status(job_id, StoredStatus.FAILED, error=error, error_code=code)
 
     # -- delivery -----------------------------------------------------------------------------
+
+    # -- leases: which process carries a job ----------------------------------------------
+
+    async def renew_leases(self, owner: str, until: datetime) -> list[int]:
+        """Extend every lease ``owner`` holds on an unfinished job; return those jobs."""
+
+        def work(raw: sqlite3.Connection) -> list[int]:
+            rows = raw.execute(
+                "UPDATE jobs SET lease_expires_at = ?2 "
+                f"WHERE lease_owner = ?1 AND {_UNFINISHED} RETURNING id",
+                (owner, encode_time(until)),
+            ).fetchall()
+            return sorted(int(row[0]) for row in rows)
+
+        return await self._db.write(work)
+
+    async def claim_jobs(self, owner: str, until: datetime, limit: int = 500) -> list[int]:
+        """Take over unfinished jobs nobody holds (no lease, or one that expired: its process
+        died or stalled); return the jobs taken."""
+        now = encode_time(self._db.clock.now())
+
+        def work(raw: sqlite3.Connection) -> list[int]:
+            rows = raw.execute(
+                "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ("
+                f"SELECT id FROM jobs WHERE {_UNFINISHED} AND (lease_owner IS NULL "
+                "OR (lease_owner <> ?1 AND lease_expires_at < ?3)) ORDER BY id LIMIT ?4) "
+                "RETURNING id",
+                (owner, encode_time(until), now, limit),
+            ).fetchall()
+            return sorted(int(row[0]) for row in rows)
+
+        return await self._db.write(work)
+
+    async def take_lease(self, job_id: int, owner: str, until: datetime) -> bool:
+        """Hold one job (a new one, or one this process must act on) unless a live lease of
+        another process holds it."""
+        now = encode_time(self._db.clock.now())
+
+        def work(raw: sqlite3.Connection) -> bool:
+            cursor = raw.execute(
+                "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = ?3 "
+                "AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_at < ?4)",
+                (owner, encode_time(until), job_id, now),
+            )
+            return cursor.rowcount == 1
+
+        return await self._db.write(work)
+
+    async def claim_delivery(self, job_id: int, owner: str, stale_after: timedelta) -> int | None:
+        """Claim the posting of a finished job's outcome; return the attempt number, or None
+        when another process claimed it and may still be posting (since ``stale_after``)."""
+        now = self._db.clock.now()
+
+        def work(raw: sqlite3.Connection) -> int | None:
+            _require_job(raw, job_id)
+            row = raw.execute(
+                "UPDATE jobs SET delivery_attempts = delivery_attempts + 1, "
+                "delivery_owner = ?1, delivery_claimed_at = ?2 "
+                "WHERE id = ?3 AND delivered_at IS NULL AND (delivery_owner IS NULL "
+                "OR delivery_owner = ?1 OR delivery_claimed_at < ?4) RETURNING delivery_attempts",
+                (owner, encode_time(now), job_id, encode_time(now - stale_after)),
+            ).fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._db.write(work)
 
     async def record_delivery_attempt(self, job_id: int) -> int:
         """Count one more attempt to post the result; return the number of attempts so far."""
