@@ -126,7 +126,12 @@ class JobStore:
         waiting = await queue.waiting_jobs(tx, guild_id)
         if all(job.job_id == job_id for job in waiting):
             started = await queue.promote(
-                tx, guild_id, settings.max_in_flight_user, settings.max_in_flight_guild, now
+                tx,
+                guild_id,
+                settings.max_in_flight_user,
+                settings.max_in_flight_guild,
+                now,
+                waiting,
             )
             if job_id in started:
                 return
@@ -255,7 +260,8 @@ class JobStore:
                 stamp,
                 job_id,
             )
-            await _settle(tx, job_id, StoredStatus.CANCELLED, now, charge=charge)
+            held = HoldState(row["hold_state"])
+            await _settle(tx, job_id, StoredStatus.CANCELLED, now, held, charge=charge)
             return True
 
         changed = await self._db.write(work)
@@ -446,7 +452,7 @@ class JobStore:
                 f"UPDATE jobs SET {assignments} WHERE id = ?", *values.values(), job_id
             )
             if new_status.finished:
-                return row, await _settle(tx, job_id, new_status, now)
+                return row, await _settle(tx, job_id, new_status, now, HoldState(row["hold_state"]))
             return row, HoldState(row["hold_state"])
 
         row, hold = await self._db.write(work)
@@ -640,14 +646,15 @@ async def _settle(
     job_id: int,
     status: StoredStatus,
     now: datetime,
+    state: HoldState,
     *,
     charge: bool | None = None,
 ) -> HoldState:
     """Turn a finished job's hold into a charge or a release, once.
 
-    A success is charged and a failure released; a cancelled job says which (``charge``).
+    ``state`` is the job's hold as read (and locked) by this transaction. A success is
+    charged and a failure released; a cancelled job says which (``charge``).
     """
-    state = HoldState(await tx.fetchval("SELECT hold_state FROM jobs WHERE id = ?", job_id))
     if state is not HoldState.HELD or not status.finished:
         return state
     if charge is None:

@@ -121,12 +121,21 @@ async def grant_counter(tx: Tx, guild_id: int) -> int:
     return int(found or 0)
 
 
-async def promote(tx: Tx, guild_id: int, max_user: int, max_guild: int, now: datetime) -> list[int]:
+async def promote(
+    tx: Tx,
+    guild_id: int,
+    max_user: int,
+    max_guild: int,
+    now: datetime,
+    waiting: list[Waiting] | None = None,
+) -> list[int]:
     """Give free slots to waiting jobs, fairly; return the jobs that may start now.
 
-    The caller holds the guild's lock (``Tx.lock_guild``).
+    The caller holds the guild's lock (``Tx.lock_guild``); ``waiting`` is the server's
+    ``waiting_jobs`` when the caller has just read them.
     """
-    waiting = await waiting_jobs(tx, guild_id)
+    if waiting is None:
+        waiting = await waiting_jobs(tx, guild_id)
     if not waiting:
         return []
     running = await running_by_owner(tx, guild_id)
