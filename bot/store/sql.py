@@ -35,6 +35,9 @@ class Dialect:
     SQLite, whose write transactions (BEGIN IMMEDIATE) already exclude each other."""
     like: str
     """ASCII case-insensitive LIKE (SQLite's LIKE is; PostgreSQL's ILIKE is)."""
+    skip_locked: str
+    """Appended to a SELECT of rows to claim: rows another transaction is claiming are
+    skipped, not waited for (PostgreSQL); nothing on SQLite, whose writers take turns."""
 
     def int_list(self, placeholder: str) -> str:
         """A subquery of the integers in a JSON array parameter (for ``IN (...)``)."""
@@ -57,8 +60,10 @@ class Dialect:
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
 
-SQLITE = Dialect("sqlite", for_update="", like="LIKE")
-POSTGRES = Dialect("postgres", for_update=" FOR UPDATE", like="ILIKE")
+SQLITE = Dialect("sqlite", for_update="", like="LIKE", skip_locked="")
+POSTGRES = Dialect(
+    "postgres", for_update=" FOR UPDATE", like="ILIKE", skip_locked=" FOR UPDATE SKIP LOCKED"
+)
 
 
 class Tx(Protocol):
