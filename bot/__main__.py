@@ -20,7 +20,7 @@ from bot.logs import setup_logging
 from bot.pika.factory import ProviderSetupError, open_provider
 from bot.server.app import BotServer, Health
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
-from bot.wiring import build_dependencies, simulator_warning, webhook_signer
+from bot.wiring import build_dependencies, database_target, simulator_warning, webhook_signer
 
 log = logging.getLogger("bot")
 
@@ -36,8 +36,7 @@ async def run_bot(settings: Settings) -> int:
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())
         try:
-            settings.database_path.parent.mkdir(parents=True, exist_ok=True)
-            database = await open_database(settings.database_path, clock=clock)
+            database = await open_database(database_target(settings), clock=clock)
         except StoreError as error:
             log.error("Cannot open the database: %s", error)
             return 2

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     simulator_job_seconds: float = Field(4.0, ge=0)
 
     database_path: Path = Path("data/bot.sqlite3")
+    """The SQLite file, used when DATABASE_URL is unset."""
+    database_url: SecretStr | None = None
+    """A postgresql:// URL: PostgreSQL instead of SQLite (a secret: it may hold a password)."""
     log_level: str = "INFO"
 
     quota_default_allowance: int = Field(10, ge=0)
@@ -170,6 +173,15 @@ class Settings(BaseSettings):
             return None
         host, _, port = self.http_listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgres://", "postgresql://")):
+            raise ValueError("must be a postgresql:// URL, e.g. postgresql://bot:secret@db/pika")
+        return value
 
     @field_validator(
         "discord_api_base", "pika_api_base", "pika_webhook_url", "fal_api_base", "fal_jwks_url"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 
@@ -31,6 +32,13 @@ def simulator_warning(settings: Settings) -> str | None:
         "(every message says so). Set PIKA_PROVIDER, PIKA_API_BASE and PIKA_API_KEY to make "
         "real ones."
     )
+
+
+def database_target(settings: Settings) -> Path | str:
+    """Where the store's data is: DATABASE_URL (PostgreSQL) when set, else DATABASE_PATH."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return settings.database_path
 
 
 def engine_settings(settings: Settings) -> EngineSettings:

@@ -1,9 +1,9 @@
-"""Durable storage: jobs, the credit ledger and quota policies in one SQLite file.
+"""Durable storage: jobs, the credit ledger and quota policies, in SQLite or PostgreSQL.
 
 Knows nothing of Discord or HTTP: users, roles, guilds, channels and messages are integer ids.
 Typical use::
 
-    db = await open_database(settings.database_path)
+    db = await open_database(settings.database_path)  # or a postgresql:// URL
     quota = QuotaEngine(db, QuotaDefaults.from_settings(settings))
     store = JobStore(db, quota)
     job = await store.create_job(NewJob(...), roles=member_role_ids)  # may raise QuotaExceeded
@@ -11,7 +11,7 @@ Typical use::
 
 from bot.store.blocked import BlockedWords, BlockedWordsFull
 from bot.store.clock import Clock, FakeClock, SystemClock
-from bot.store.database import Database, Migration, load_migrations, open_database
+from bot.store.database import Database, Migration, Work, load_migrations, open_database
 from bot.store.errors import (
     InvalidSettingError,
     InvalidTransitionError,
@@ -28,6 +28,7 @@ from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredS
 from bot.store.periods import PeriodWindow, current_period
 from bot.store.policies import DEFAULT_COSTS, GuildSettings, Policy, QuotaDefaults, SubjectKind
 from bot.store.quota import GuildSpend, QuotaEngine, QuotaStatus
+from bot.store.sql import Dialect, Row, Tx
 
 __all__ = [
     "DEFAULT_COSTS",
@@ -36,6 +37,7 @@ __all__ = [
     "BlockedWordsFull",
     "Clock",
     "Database",
+    "Dialect",
     "EntryKind",
     "FakeClock",
     "GuildSettings",
@@ -58,12 +60,15 @@ __all__ = [
     "QuotaExceeded",
     "QuotaReason",
     "QuotaStatus",
+    "Row",
     "SchemaTooNewError",
     "StoreError",
     "StoredStatus",
     "SubjectKind",
     "SystemClock",
+    "Tx",
     "UsageRow",
+    "Work",
     "current_period",
     "load_migrations",
     "open_database",

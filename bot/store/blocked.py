@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.domain.blocked import MAX_WORDS, normalize
+from bot.store.clock import encode_time
 from bot.store.database import Database
+from bot.store.sql import Tx
 
 
 class BlockedWordsFull(Exception):
     """The server already blocks ``MAX_WORDS`` words."""
+
+
+def _normalized(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(w for w in (normalize(word) for word in words) if w))
 
 
 class BlockedWords:
@@ -17,31 +21,34 @@ class BlockedWords:
         self._db = db
 
     async def words(self, guild_id: int) -> list[str]:
-        def work(raw: sqlite3.Connection) -> list[str]:
-            rows = raw.execute(
-                "SELECT word FROM blocked_words WHERE guild_id = ? ORDER BY word", (guild_id,)
-            ).fetchall()
+        async def work(tx: Tx) -> list[str]:
+            rows = await tx.fetchall(
+                "SELECT word FROM blocked_words WHERE guild_id = ? ORDER BY word", guild_id
+            )
             return [str(row[0]) for row in rows]
 
         return await self._db.read(work)
 
     async def add(self, guild_id: int, words: list[str], actor_id: int) -> list[str]:
         """Block ``words``; return those that were not blocked before (normalized)."""
-        wanted = list(dict.fromkeys(w for w in (normalize(word) for word in words) if w))
-        now = self._db.clock.now().isoformat()
+        wanted = _normalized(words)
+        now = encode_time(self._db.clock.now())
 
-        def work(raw: sqlite3.Connection) -> list[str]:
-            (count,) = raw.execute(
-                "SELECT count(*) FROM blocked_words WHERE guild_id = ?", (guild_id,)
-            ).fetchone()
+        async def work(tx: Tx) -> list[str]:
+            count = int(
+                await tx.fetchval("SELECT count(*) FROM blocked_words WHERE guild_id = ?", guild_id)
+            )
             added = []
             for word in wanted:
-                cursor = raw.execute(
+                changed = await tx.execute(
                     "INSERT INTO blocked_words (guild_id, word, added_by, added_at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (guild_id, word, actor_id, now),
+                    guild_id,
+                    word,
+                    actor_id,
+                    now,
                 )
-                if cursor.rowcount:
+                if changed:
                     added.append(word)
             if count + len(added) > MAX_WORDS:
                 raise BlockedWordsFull(MAX_WORDS)
@@ -51,15 +58,15 @@ class BlockedWords:
 
     async def remove(self, guild_id: int, words: list[str]) -> list[str]:
         """Unblock ``words``; return those that were blocked (normalized)."""
-        wanted = list(dict.fromkeys(w for w in (normalize(word) for word in words) if w))
+        wanted = _normalized(words)
 
-        def work(raw: sqlite3.Connection) -> list[str]:
+        async def work(tx: Tx) -> list[str]:
             removed = []
             for word in wanted:
-                cursor = raw.execute(
-                    "DELETE FROM blocked_words WHERE guild_id = ? AND word = ?", (guild_id, word)
+                changed = await tx.execute(
+                    "DELETE FROM blocked_words WHERE guild_id = ? AND word = ?", guild_id, word
                 )
-                if cursor.rowcount:
+                if changed:
                     removed.append(word)
             return removed
 

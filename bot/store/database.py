@@ -1,4 +1,9 @@
-"""The SQLite connection: pragmas, numbered migrations, and transactions run whole on one thread."""
+"""The database the store runs on: SQLite (one file) or PostgreSQL (``postgresql://`` URL).
+
+``open_database`` picks the backend from its target. Store code never knows which one runs: a
+transaction is an ``async`` function of a ``Tx`` (``bot.store.sql``), passed to ``write`` or
+``read``. Migrations are numbered ``.sql`` files per dialect in ``migrations/<dialect>/``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -17,10 +23,14 @@ import aiosqlite
 
 from bot.store.clock import Clock, SystemClock
 from bot.store.errors import SchemaTooNewError, StoreError
+from bot.store.sql import SQLITE, Dialect, Row, Tx
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+Work = Callable[[Tx], Coroutine[Any, Any, T]]
+"""A transaction: an async function of a ``Tx``; it must not begin, commit or roll back."""
 
 BUSY_TIMEOUT_SECONDS = 5.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -35,9 +45,9 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """Read the packaged migrations in order, refusing gaps in the numbering."""
-    folder = resources.files(__package__) / "migrations"
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """Read the packaged migrations of a dialect in order, refusing gaps in the numbering."""
+    folder = resources.files(__package__) / "migrations" / dialect
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -68,11 +78,102 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-class Database:
+class Database(ABC):
+    """The store's database, whichever backend runs; shared by every coroutine of the bot.
+
+    ``write(work)`` runs ``work`` atomically and raises what it raises; a caller cancelled
+    before its write started leaves nothing behind, and once started the write completes
+    (commits unless it raises), as if only the answer had been lost. ``read(work)`` runs
+    ``work`` in a read transaction whose queries all see one snapshot.
+    """
+
+    dialect: Dialect
+    clock: Clock
+    schema_version: int
+    name: str
+    """Where the data is, for logs and errors: a path, or host and database (no password)."""
+
+    @abstractmethod
+    async def write(self, work: Work[T]) -> T:
+        """Run ``work`` in a write transaction; raise what it raises (nothing is then written)."""
+
+    @abstractmethod
+    async def read(self, work: Work[T]) -> T:
+        """Run ``work`` in a read transaction, so all its queries see one snapshot."""
+
+    @abstractmethod
+    async def settled(self) -> None:
+        """Wait until every write asked for so far has finished (committed or not)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish the writes already asked for, then close."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def run_without_suspending(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a transaction coroutine to its end in one step, on the current thread.
+
+    SQLite's ``Tx`` methods are coroutines that never suspend, so a transaction runs whole on
+    the connection's worker thread; anything else awaited there is a bug and is refused.
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    coroutine.close()
+    raise StoreError("a SQLite transaction awaited something other than its Tx")
+
+
+class SqliteTx:
+    """A ``Tx`` over a ``sqlite3.Connection``; its coroutines never suspend."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    @property
+    def dialect(self) -> Dialect:
+        return SQLITE
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return self.raw.execute(sql, args).rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = self.raw.execute(sql, args).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]:
+        rows: list[Row] = self.raw.execute(sql, args).fetchall()
+        return rows
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = self.raw.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    async def lock_guild(self, guild_id: int) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already excludes every other writer."""
+
+
+def _sync(work: Work[T]) -> Callable[[sqlite3.Connection], T]:
+    return lambda raw: run_without_suspending(work(SqliteTx(raw)))
+
+
+class SqliteDatabase(Database):
     """One connection to the bot's SQLite file, shared by every coroutine of the bot.
 
-    A transaction is a plain function of a ``sqlite3.Connection`` that runs whole on the
-    connection's worker thread: the thread's FIFO queue serialises them (it is the write lock),
+    A transaction runs whole on the connection's worker thread (its ``Tx`` calls never
+    suspend): the thread's FIFO queue serialises them (it is the write lock),
     a cancelled caller cannot leave one half done, and it costs one thread hop instead of one
     per statement. Writes use ``BEGIN IMMEDIATE`` so that another connection or process on the
     same file waits (up to the busy timeout) instead of racing a check.
@@ -84,36 +185,40 @@ class Database:
     """
 
     MAX_BATCH = 64
+    dialect = SQLITE
 
     def __init__(
         self, connection: aiosqlite.Connection, path: Path, clock: Clock, schema_version: int
     ) -> None:
         self._connection = connection
         self.path = path
+        self.name = str(path)
         self.clock = clock
         self.schema_version = schema_version
         self._queued: list[_Write[Any]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
 
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` atomically in a ``BEGIN IMMEDIATE`` transaction; raise what it raises.
-
-        ``work`` must not begin, commit or roll back itself. A caller cancelled before its
-        write started leaves nothing behind; once started, the write completes (and commits
-        unless it raises), as if only the answer had been lost.
-        """
+    async def write(self, work: Work[T]) -> T:
+        """Run ``work`` atomically in a ``BEGIN IMMEDIATE`` transaction; raise what it raises."""
         if self._closed:
             raise StoreError(f"the database at {self.path} is closed")
-        write: _Write[T] = _Write(work, asyncio.get_running_loop().create_future())
+        write: _Write[T] = _Write(_sync(work), asyncio.get_running_loop().create_future())
         self._queued.append(write)
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush(), name=f"sqlite writes {self.path}")
         return await write.future
 
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, work: Work[T]) -> T:
         """Run ``work`` in a read transaction, so all its queries see one snapshot."""
-        return await self._call(lambda raw: _in_transaction(raw, work, "BEGIN"))
+        if self._closed:
+            raise StoreError(f"the database at {self.path} is closed")
+        return await self._call(lambda raw: _in_transaction(raw, _sync(work), "BEGIN"))
+
+    async def settled(self) -> None:
+        """Wait until the writer has run every write queued so far."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     async def close(self) -> None:
         """Finish queued writes, let SQLite refresh its planner statistics, and close."""
@@ -125,12 +230,6 @@ class Database:
         except (StoreError, sqlite3.Error) as error:
             log.warning("PRAGMA optimize failed while closing %s: %s", self.path, error)
         await self._connection.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     async def _flush(self) -> None:
         try:
@@ -285,25 +384,45 @@ def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration
     return known
 
 
+def is_postgres_url(target: Path | str) -> bool:
+    """Whether ``target`` names a PostgreSQL database (a postgres:// or postgresql:// URL)."""
+    return isinstance(target, str) and target.startswith(("postgres://", "postgresql://"))
+
+
 async def open_database(
-    path: Path | str,
+    target: Path | str,
     *,
     clock: Clock | None = None,
     migrations: Iterable[Migration] | None = None,
 ) -> Database:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+    """Open the database and bring its schema up to date.
 
-    ``migrations`` defaults to the packaged ones; tests pass a prefix to build older schemas.
-    Raises ``SchemaTooNewError`` for a file written by a newer bot.
+    ``target`` is a SQLite file (created if needed) or a ``postgresql://`` URL (the database
+    must exist; its tables are created). ``migrations`` defaults to the packaged ones of the
+    backend; tests pass a prefix to build older schemas. Raises ``SchemaTooNewError`` for a
+    database written by a newer bot.
     """
-    path = Path(path)
+    if is_postgres_url(target):
+        from bot.store.postgres import open_postgres
+
+        return await open_postgres(str(target), clock=clock, migrations=migrations)
+    return await open_sqlite(Path(target), clock=clock, migrations=migrations)
+
+
+async def open_sqlite(
+    path: Path,
+    *,
+    clock: Clock | None = None,
+    migrations: Iterable[Migration] | None = None,
+) -> SqliteDatabase:
+    """Open (creating if needed) the SQLite file at ``path`` and migrate it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    steps = load_migrations() if migrations is None else list(migrations)
+    steps = load_migrations("sqlite") if migrations is None else list(migrations)
     connection = await aiosqlite.connect(
         path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=256
     )
     connection.row_factory = sqlite3.Row
-    database = Database(connection, path, clock or SystemClock(), schema_version=0)
+    database = SqliteDatabase(connection, path, clock or SystemClock(), schema_version=0)
     try:
         await database._call(_configure)
         database.schema_version = await database._call(lambda raw: _migrate(raw, path, steps))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from bot.store.ledger import EntryKind
 from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredStatus, job_from_row
 from bot.store.policies import GuildSettings
 from bot.store.quota import QuotaEngine
+from bot.store.sql import Row, Tx
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,14 @@ class JobStore:
         request_text = new.request_text()
         roles = tuple(roles)
 
-        def work(raw: sqlite3.Connection) -> JobRecord:
+        async def work(tx: Tx) -> JobRecord:
+            await tx.lock_guild(new.guild_id)
             now = self._db.clock.now()
             if new.parent_job_id is not None:
-                _require_job(raw, new.parent_job_id)
-            plan = self.quota.plan_hold(
-                raw,
+                await _require_job(tx, new.parent_job_id, lock=False)
+            settings = await policies.load_guild_settings(tx, new.guild_id, self.quota.defaults)
+            plan = await self.quota.plan_hold(
+                tx,
                 guild_id=new.guild_id,
                 user_id=new.owner_id,
                 operation=operation,
@@ -71,44 +73,40 @@ class JobStore:
                 exempt=exempt,
                 now=now,
                 multiplier=new.cost_multiplier,
+                settings=settings,
             )
             stamp = encode_time(now)
-            row = raw.execute(
+            job_id = await tx.fetchval(
                 "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
                 "parent_job_id, provider, interaction_app_id, interaction_token, "
                 "token_expires_at, created_at, updated_at, hold_cost, upload_limit, status, "
                 "started_at, private) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (
-                    new.owner_id,
-                    new.guild_id,
-                    new.channel_id,
-                    operation.value,
-                    request_text,
-                    new.parent_job_id,
-                    new.provider,
-                    new.interaction_app_id,
-                    new.interaction_token,
-                    encode_optional_time(new.token_expires_at),
-                    stamp,
-                    stamp,
-                    plan.cost,
-                    new.upload_limit,
-                    "pending" if exempt else "waiting",
-                    stamp if exempt else None,
-                    int(new.private),
-                ),
-            ).fetchone()
-            job_id = row["id"]
-            raw.execute("UPDATE jobs SET queue_seq = id WHERE id = ?", (job_id,))
-            ledger.record_hold(
-                raw, job_id, new.guild_id, new.owner_id, plan.cost, plan.from_grants, now
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                new.owner_id,
+                new.guild_id,
+                new.channel_id,
+                operation.value,
+                request_text,
+                new.parent_job_id,
+                new.provider,
+                new.interaction_app_id,
+                new.interaction_token,
+                encode_optional_time(new.token_expires_at),
+                stamp,
+                stamp,
+                plan.cost,
+                new.upload_limit,
+                "pending" if exempt else "waiting",
+                stamp if exempt else None,
+                int(new.private),
+            )
+            await tx.execute("UPDATE jobs SET queue_seq = id WHERE id = ?", job_id)
+            await ledger.record_hold(
+                tx, job_id, new.guild_id, new.owner_id, plan.cost, plan.from_grants, now
             )
             if not exempt:
-                self._queue_or_refuse(raw, new.guild_id, new.owner_id, job_id, now)
-            return job_from_row(
-                raw.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            )
+                await self._queue_or_refuse(tx, settings, new.owner_id, job_id, now)
+            return job_from_row(await _select_job(tx, job_id))
 
         job = await self._db.write(work)
         log.info(
@@ -121,26 +119,31 @@ class JobStore:
         )
         return job
 
-    def _queue_or_refuse(
-        self, raw: sqlite3.Connection, guild_id: int, owner_id: int, job_id: int, now: datetime
+    async def _queue_or_refuse(
+        self, tx: Tx, settings: GuildSettings, owner_id: int, job_id: int, now: datetime
     ) -> None:
         """Give the new job a slot if one is free and nobody waits before it; else queue it.
 
         Only the new job can start here: when others wait, the engine hands the slots out
         fairly right after (``promote_waiting``), so no job ever starts unseen.
         """
-        settings = policies.load_guild_settings(raw, guild_id, self.quota.defaults)
-        waiting = queue.waiting_jobs(raw, guild_id)
+        guild_id = settings.guild_id
+        waiting = await queue.waiting_jobs(tx, guild_id)
         if all(job.job_id == job_id for job in waiting):
-            started = queue.promote(
-                raw, guild_id, settings.max_in_flight_user, settings.max_in_flight_guild, now
+            started = await queue.promote(
+                tx,
+                guild_id,
+                settings.max_in_flight_user,
+                settings.max_in_flight_guild,
+                now,
+                waiting,
             )
             if job_id in started:
                 return
         waiting = [job for job in waiting if job.owner_id == owner_id]
         if len(waiting) <= settings.max_queued_user:
             return
-        running = queue.running_by_owner(raw, guild_id).get(owner_id, 0)
+        running = (await queue.running_by_owner(tx, guild_id)).get(owner_id, 0)
         # Raising rolls this write back to its savepoint: no job, no hold.
         if settings.max_queued_user == 0:
             mine_full = running >= settings.max_in_flight_user
@@ -152,10 +155,11 @@ class JobStore:
     async def promote_waiting(self, guild_id: int) -> list[int]:
         """Hand the server's free slots to its waiting jobs, fairly; return the jobs started."""
 
-        def work(raw: sqlite3.Connection) -> list[int]:
-            settings = policies.load_guild_settings(raw, guild_id, self.quota.defaults)
-            return queue.promote(
-                raw,
+        async def work(tx: Tx) -> list[int]:
+            await tx.lock_guild(guild_id)
+            settings = await policies.load_guild_settings(tx, guild_id, self.quota.defaults)
+            return await queue.promote(
+                tx,
                 guild_id,
                 settings.max_in_flight_user,
                 settings.max_in_flight_guild,
@@ -170,53 +174,50 @@ class JobStore:
     async def waiting_line(self, guild_id: int) -> list[int]:
         """The server's waiting jobs, in the order they would get slots."""
 
-        def work(raw: sqlite3.Connection) -> list[int]:
-            waiting = queue.waiting_jobs(raw, guild_id)
+        async def work(tx: Tx) -> list[int]:
+            waiting = await queue.waiting_jobs(tx, guild_id)
             if not waiting:
                 return []
-            line = queue.line_order(
-                waiting, queue.turns_of(raw, guild_id, waiting), queue.grant_counter(raw, guild_id)
-            )
+            turns = await queue.turns_of(tx, guild_id, waiting)
+            line = queue.line_order(waiting, turns, await queue.grant_counter(tx, guild_id))
             return [job.job_id for job in line]
 
         return await self._db.read(work)
 
     async def has_waiting(self, guild_id: int) -> bool:
         """Whether any job of the server waits for a slot (one indexed lookup)."""
-        return await self._db.read(
-            lambda raw: (
-                raw.execute(
-                    "SELECT 1 FROM jobs WHERE guild_id = ? AND status = 'waiting' LIMIT 1",
-                    (guild_id,),
-                ).fetchone()
-                is not None
+
+        async def work(tx: Tx) -> bool:
+            found = await tx.fetchone(
+                "SELECT 1 FROM jobs WHERE guild_id = ? AND status = 'waiting' LIMIT 1", guild_id
             )
-        )
+            return found is not None
+
+        return await self._db.read(work)
 
     async def pending_jobs(self, guild_id: int | None = None) -> list[JobRecord]:
         """Jobs with a slot that were never sent (of one server, or of all)."""
         return await self._fetch_all(
-            "SELECT * FROM jobs WHERE status = 'pending' AND (?1 IS NULL OR guild_id = ?1) "
+            "SELECT * FROM jobs WHERE status = 'pending' AND (guild_id = ?1 OR ?1 IS NULL) "
             "ORDER BY id",
-            (guild_id,),
+            guild_id,
         )
 
     async def guilds_with_waiting_jobs(self) -> list[int]:
-        return await self._db.read(
-            lambda raw: [
-                row[0]
-                for row in raw.execute(
-                    "SELECT DISTINCT guild_id FROM jobs WHERE status = 'waiting' ORDER BY 1"
-                )
-            ]
-        )
+        async def work(tx: Tx) -> list[int]:
+            rows = await tx.fetchall(
+                "SELECT DISTINCT guild_id FROM jobs WHERE status = 'waiting' ORDER BY 1"
+            )
+            return [row[0] for row in rows]
+
+        return await self._db.read(work)
 
     async def running_jobs(self, guild_id: int) -> list[JobRecord]:
         """The server's jobs holding a slot now (for estimating when waiting ones start)."""
         return await self._fetch_all(
             "SELECT * FROM jobs WHERE guild_id = ? AND hold_state = 'held' "
             "AND status NOT IN ('waiting') ORDER BY id",
-            (guild_id,),
+            guild_id,
         )
 
     # -- cancel -------------------------------------------------------------------------------
@@ -227,19 +228,20 @@ class JobStore:
         Returns the job as stored, or None when it had already finished.
         """
 
-        def work(raw: sqlite3.Connection) -> JobRecord | None:
-            row = _require_job(raw, job_id)
+        async def work(tx: Tx) -> JobRecord | None:
+            row = await _require_job(tx, job_id)
             if StoredStatus(row["status"]).finished:
                 return None
             now = encode_time(self._db.clock.now())
-            raw.execute(
+            await tx.execute(
                 "UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), "
                 "cancelled_by = COALESCE(cancelled_by, ?), updated_at = ? WHERE id = ?",
-                (now, actor_id, now, job_id),
+                now,
+                actor_id,
+                now,
+                job_id,
             )
-            return job_from_row(
-                raw.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            )
+            return job_from_row(await _select_job(tx, job_id))
 
         return await self._db.write(work)
 
@@ -249,18 +251,22 @@ class JobStore:
         False when it had already finished another way (a late cancel changes nothing).
         """
 
-        def work(raw: sqlite3.Connection) -> bool:
-            row = _require_job(raw, job_id)
+        async def work(tx: Tx) -> bool:
+            row = await _require_job(tx, job_id)
             if StoredStatus(row["status"]).finished:
                 return False
             now = self._db.clock.now()
             stamp = encode_time(now)
-            raw.execute(
+            await tx.execute(
                 "UPDATE jobs SET status = 'cancelled', finished_at = ?, updated_at = ?, "
                 "cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?",
-                (stamp, stamp, stamp, job_id),
+                stamp,
+                stamp,
+                stamp,
+                job_id,
             )
-            _settle(raw, job_id, StoredStatus.CANCELLED, now, charge=charge)
+            held = HoldState(row["hold_state"])
+            await _settle(tx, job_id, StoredStatus.CANCELLED, now, held, charge=charge)
             return True
 
         changed = await self._db.write(work)
@@ -275,24 +281,28 @@ class JobStore:
     ) -> None:
         """Remember how long a finished job took, for estimating the next ones."""
         await self._db.write(
-            lambda raw: raw.execute(
+            lambda tx: tx.execute(
                 "INSERT INTO job_durations (provider, operation, model, seconds, finished_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (provider, operation.value, model, seconds, encode_time(self._db.clock.now())),
+                provider,
+                operation.value,
+                model,
+                seconds,
+                encode_time(self._db.clock.now()),
             )
         )
 
     async def recent_durations(self, per_kind: int = 20) -> dict[tuple[str, str, str], list[float]]:
         """The latest durations per (provider, operation, model), newest first."""
 
-        def work(raw: sqlite3.Connection) -> dict[tuple[str, str, str], list[float]]:
+        async def work(tx: Tx) -> dict[tuple[str, str, str], list[float]]:
             found: dict[tuple[str, str, str], list[float]] = {}
-            for provider, operation, model, seconds in raw.execute(
+            for provider, operation, model, seconds in await tx.fetchall(
                 "SELECT provider, operation, model, seconds FROM ("
                 "  SELECT *, ROW_NUMBER() OVER (PARTITION BY provider, operation, model "
                 "  ORDER BY id DESC) AS newest FROM job_durations"
-                ") WHERE newest <= ? ORDER BY id DESC",
-                (per_kind,),
+                ") AS ranked WHERE newest <= ? ORDER BY id DESC",
+                per_kind,
             ):
                 found.setdefault((provider, operation, model), []).append(seconds)
             return found
@@ -304,14 +314,13 @@ class JobStore:
     async def secret(self, name: str, make: Callable[[], str]) -> str:
         """The named secret, made (once ever) with ``make`` if the bot has none yet."""
 
-        def work(raw: sqlite3.Connection) -> str:
-            raw.execute(
+        async def work(tx: Tx) -> str:
+            await tx.execute(
                 "INSERT INTO bot_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                (name, make()),
+                name,
+                make(),
             )
-            value: str = raw.execute(
-                "SELECT value FROM bot_secrets WHERE name = ?", (name,)
-            ).fetchone()[0]
+            value: str = await tx.fetchval("SELECT value FROM bot_secrets WHERE name = ?", name)
             return value
 
         return await self._db.write(work)
@@ -319,15 +328,16 @@ class JobStore:
     async def status_counts(self) -> dict[StoredStatus, int]:
         """How many jobs are in each status (every job ever, finished ones included)."""
 
-        def work(raw: sqlite3.Connection) -> dict[StoredStatus, int]:
-            counts = dict(raw.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status"))
+        async def work(tx: Tx) -> dict[StoredStatus, int]:
+            rows = await tx.fetchall("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+            counts = {status: count for status, count in rows}
             return {status: counts.get(status.value, 0) for status in StoredStatus}
 
         return await self._db.read(work)
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
-        await self._db.read(lambda raw: raw.execute("SELECT 1").fetchone())
+        await self._db.read(lambda tx: tx.fetchval("SELECT 1"))
 
     # -- progress -----------------------------------------------------------------------------
 
@@ -339,7 +349,8 @@ class JobStore:
         await self._update(
             job_id,
             "progress_message_id = ?, progress_message_kind = ?",
-            (message_id, kind.value),
+            message_id,
+            kind.value,
         )
 
     async def begin_submit(self, job_id: int) -> bool:
@@ -349,15 +360,17 @@ class JobStore:
         ``submitting`` job that is never sent again (see ``JobEngine.start``).
         """
 
-        def work(raw: sqlite3.Connection) -> bool:
-            _require_job(raw, job_id)
+        async def work(tx: Tx) -> bool:
+            await _require_job(tx, job_id)
             now = encode_time(self._db.clock.now())
-            cursor = raw.execute(
+            changed = await tx.execute(
                 "UPDATE jobs SET status = 'submitting', submit_started_at = ?, updated_at = ? "
                 "WHERE id = ? AND status = 'pending'",
-                (now, now, job_id),
+                now,
+                now,
+                job_id,
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
         return await self._db.write(work)
 
@@ -367,8 +380,8 @@ class JobStore:
         Raises ``InvalidTransitionError`` if the job already has a different provider job id.
         """
 
-        def work(raw: sqlite3.Connection) -> bool:
-            row = _require_job(raw, job_id)
+        async def work(tx: Tx) -> bool:
+            row = await _require_job(tx, job_id)
             if row["provider_job_id"] is not None:
                 if row["provider_job_id"] != provider_job_id:
                     raise InvalidTransitionError(
@@ -377,11 +390,14 @@ class JobStore:
                     )
                 return False
             now = encode_time(self._db.clock.now())
-            raw.execute(
+            await tx.execute(
                 "UPDATE jobs SET provider_job_id = ?, submitted_at = ?, updated_at = ?, "
                 "status = CASE WHEN status IN ('pending', 'submitting') THEN 'submitted' "
                 "ELSE status END WHERE id = ?",
-                (provider_job_id, now, now, job_id),
+                provider_job_id,
+                now,
+                now,
+                job_id,
             )
             return True
 
@@ -425,8 +441,8 @@ class JobStore:
         }
         changes = {column: value for column, value in fields.items() if value is not None}
 
-        def work(raw: sqlite3.Connection) -> tuple[sqlite3.Row, HoldState | None]:
-            row = _require_job(raw, job_id)
+        async def work(tx: Tx) -> tuple[Row, HoldState | None]:
+            row = await _require_job(tx, job_id)
             if StoredStatus(row["status"]).finished:
                 return row, None
             now = self._db.clock.now()
@@ -437,9 +453,11 @@ class JobStore:
                     values["progress"] = 100
             # Column names come from the fixed dict above, never from the caller.
             assignments = ", ".join(f"{column} = ?" for column in values)
-            raw.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id))
+            await tx.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ?", *values.values(), job_id
+            )
             if new_status.finished:
-                return row, _settle(raw, job_id, new_status, now)
+                return row, await _settle(tx, job_id, new_status, now, HoldState(row["hold_state"]))
             return row, HoldState(row["hold_state"])
 
         row, hold = await self._db.write(work)
@@ -449,9 +467,13 @@ class JobStore:
         if new_status.finished:
             log.info(
                 "Job %d of user %d in guild %d %s, hold %s%s",
-                job_id, row["owner_id"], row["guild_id"], new_status.value, hold.value,
+                job_id,
+                row["owner_id"],
+                row["guild_id"],
+                new_status.value,
+                hold.value,
                 f": {error}" if error else "",
-            )  # fmt: skip
+            )
         return True
 
     async def finish_succeeded(
@@ -491,12 +513,13 @@ class JobStore:
     async def renew_leases(self, owner: str, until: datetime) -> list[int]:
         """Extend every lease ``owner`` holds on an unfinished job; return those jobs."""
 
-        def work(raw: sqlite3.Connection) -> list[int]:
-            rows = raw.execute(
+        async def work(tx: Tx) -> list[int]:
+            rows = await tx.fetchall(
                 "UPDATE jobs SET lease_expires_at = ?2 "
                 f"WHERE lease_owner = ?1 AND {_UNFINISHED} RETURNING id",
-                (owner, encode_time(until)),
-            ).fetchall()
+                owner,
+                encode_time(until),
+            )
             return sorted(int(row[0]) for row in rows)
 
         return await self._db.write(work)
@@ -506,14 +529,17 @@ class JobStore:
         died or stalled); return the jobs taken."""
         now = encode_time(self._db.clock.now())
 
-        def work(raw: sqlite3.Connection) -> list[int]:
-            rows = raw.execute(
+        async def work(tx: Tx) -> list[int]:
+            rows = await tx.fetchall(
                 "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ("
                 f"SELECT id FROM jobs WHERE {_UNFINISHED} AND (lease_owner IS NULL "
-                "OR (lease_owner <> ?1 AND lease_expires_at < ?3)) ORDER BY id LIMIT ?4) "
-                "RETURNING id",
-                (owner, encode_time(until), now, limit),
-            ).fetchall()
+                "OR (lease_owner <> ?1 AND lease_expires_at < ?3)) "
+                f"ORDER BY id LIMIT ?4{tx.dialect.skip_locked}) RETURNING id",
+                owner,
+                encode_time(until),
+                now,
+                limit,
+            )
             return sorted(int(row[0]) for row in rows)
 
         return await self._db.write(work)
@@ -523,13 +549,16 @@ class JobStore:
         another process holds it."""
         now = encode_time(self._db.clock.now())
 
-        def work(raw: sqlite3.Connection) -> bool:
-            cursor = raw.execute(
+        async def work(tx: Tx) -> bool:
+            changed = await tx.execute(
                 "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = ?3 "
                 "AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_expires_at < ?4)",
-                (owner, encode_time(until), job_id, now),
+                owner,
+                encode_time(until),
+                job_id,
+                now,
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
         return await self._db.write(work)
 
@@ -538,15 +567,19 @@ class JobStore:
         when another process claimed it and may still be posting (since ``stale_after``)."""
         now = self._db.clock.now()
 
-        def work(raw: sqlite3.Connection) -> int | None:
-            _require_job(raw, job_id)
-            row = raw.execute(
+        async def work(tx: Tx) -> int | None:
+            await _require_job(tx, job_id)
+            row = await tx.fetchone(
                 "UPDATE jobs SET delivery_attempts = delivery_attempts + 1, "
-                "delivery_owner = ?1, delivery_claimed_at = ?2 "
-                "WHERE id = ?3 AND delivered_at IS NULL AND (delivery_owner IS NULL "
-                "OR delivery_owner = ?1 OR delivery_claimed_at < ?4) RETURNING delivery_attempts",
-                (owner, encode_time(now), job_id, encode_time(now - stale_after)),
-            ).fetchone()
+                "delivery_claimed_by = ?1, delivery_claimed_at = ?2 "
+                "WHERE id = ?3 AND delivered_at IS NULL AND (delivery_claimed_by IS NULL "
+                "OR delivery_claimed_by = ?1 OR delivery_claimed_at < ?4) "
+                "RETURNING delivery_attempts",
+                owner,
+                encode_time(now),
+                job_id,
+                encode_time(now - stale_after),
+            )
             return None if row is None else int(row[0])
 
         return await self._db.write(work)
@@ -554,14 +587,14 @@ class JobStore:
     async def record_delivery_attempt(self, job_id: int) -> int:
         """Count one more attempt to post the result; return the number of attempts so far."""
 
-        def work(raw: sqlite3.Connection) -> int:
-            _require_job(raw, job_id)
+        async def work(tx: Tx) -> int:
+            await _require_job(tx, job_id)
             return int(
-                raw.execute(
+                await tx.fetchval(
                     "UPDATE jobs SET delivery_attempts = delivery_attempts + 1 WHERE id = ? "
                     "RETURNING delivery_attempts",
-                    (job_id,),
-                ).fetchone()[0]
+                    job_id,
+                )
             )
 
         return await self._db.write(work)
@@ -573,16 +606,18 @@ class JobStore:
         then leaves ``unfinished_jobs`` all the same.
         """
 
-        def work(raw: sqlite3.Connection) -> bool:
-            row = _require_job(raw, job_id)
+        async def work(tx: Tx) -> bool:
+            row = await _require_job(tx, job_id)
             if not StoredStatus(row["status"]).finished:
                 raise InvalidTransitionError(f"job {job_id} is {row['status']}, not finished")
-            cursor = raw.execute(
+            changed = await tx.execute(
                 "UPDATE jobs SET delivered_message_id = ?, delivered_at = ? "
                 "WHERE id = ? AND delivered_at IS NULL",
-                (message_id, encode_time(self._db.clock.now()), job_id),
+                message_id,
+                encode_time(self._db.clock.now()),
+                job_id,
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
         changed = await self._db.write(work)
         if changed:
@@ -594,24 +629,26 @@ class JobStore:
     async def get_job(self, job_id: int) -> JobRecord | None:
         """The job, or None if there is no such id."""
 
-        def work(raw: sqlite3.Connection) -> JobRecord | None:
-            row = raw.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        async def work(tx: Tx) -> JobRecord | None:
+            row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", job_id)
             return None if row is None else job_from_row(row)
 
         return await self._db.read(work)
 
     async def unfinished_jobs(self) -> list[JobRecord]:
         """Jobs a restart must pick up: still being made, or finished but not delivered."""
-        return await self._fetch_all(f"SELECT * FROM jobs WHERE {_UNFINISHED} ORDER BY id", ())
+        return await self._fetch_all(f"SELECT * FROM jobs WHERE {_UNFINISHED} ORDER BY id")
 
     async def recent_jobs(
         self, guild_id: int, user_id: int | None = None, limit: int = 10
     ) -> list[JobRecord]:
         """The newest jobs of a member (or of the whole guild when ``user_id`` is None)."""
         return await self._fetch_all(
-            "SELECT * FROM jobs WHERE guild_id = ?1 AND (?2 IS NULL OR owner_id = ?2) "
+            "SELECT * FROM jobs WHERE guild_id = ?1 AND (owner_id = ?2 OR ?2 IS NULL) "
             "ORDER BY id DESC LIMIT ?3",
-            (guild_id, user_id, limit),
+            guild_id,
+            user_id,
+            limit,
         )
 
     async def search_jobs(
@@ -626,13 +663,19 @@ class JobStore:
         """Jobs for autocomplete: the id starts with ``prefix`` or the prompt contains it."""
         text = prefix.strip().lstrip("#")
         pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        dialect = self._db.dialect
         return await self._fetch_all(
-            "SELECT * FROM jobs WHERE guild_id = ?1 AND (?2 IS NULL OR owner_id = ?2) "
+            "SELECT * FROM jobs WHERE guild_id = ?1 AND (owner_id = ?2 OR ?2 IS NULL) "
             "AND (?3 = 0 OR status IN ('succeeded', 'failed')) "
             "AND (?4 = '' OR CAST(id AS TEXT) LIKE ?4 || '%' ESCAPE '\\' "
-            "     OR json_extract(request_json, '$.prompt') LIKE '%' || ?4 || '%' ESCAPE '\\') "
+            f"     OR {dialect.json_text('request_json', 'prompt')} "
+            f"        {dialect.like} '%' || ?4 || '%' ESCAPE '\\') "
             "ORDER BY id DESC LIMIT ?5",
-            (guild_id, user_id, int(finished_only), pattern, limit),
+            guild_id,
+            user_id,
+            int(finished_only),
+            pattern,
+            limit,
         )
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
@@ -641,55 +684,58 @@ class JobStore:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _update(self, job_id: int, assignments: str, values: tuple[Any, ...]) -> None:
-        def work(raw: sqlite3.Connection) -> None:
-            _require_job(raw, job_id)
-            raw.execute(
+    async def _update(self, job_id: int, assignments: str, *values: Any) -> None:
+        async def work(tx: Tx) -> None:
+            await _require_job(tx, job_id)
+            await tx.execute(
                 f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
-                (*values, encode_time(self._db.clock.now()), job_id),
+                *values,
+                encode_time(self._db.clock.now()),
+                job_id,
             )
 
         await self._db.write(work)
 
-    async def _fetch_one(self, sql: str, params: tuple[Any, ...]) -> JobRecord | None:
-        def work(raw: sqlite3.Connection) -> JobRecord | None:
-            row = raw.execute(sql, params).fetchone()
-            return None if row is None else job_from_row(row)
+    async def _fetch_all(self, sql: str, *params: Any) -> list[JobRecord]:
+        async def work(tx: Tx) -> list[JobRecord]:
+            return [job_from_row(row) for row in await tx.fetchall(sql, *params)]
 
         return await self._db.read(work)
 
-    async def _fetch_all(self, sql: str, params: tuple[Any, ...]) -> list[JobRecord]:
-        return await self._db.read(
-            lambda raw: [job_from_row(row) for row in raw.execute(sql, params)]
-        )
 
-
-def _require_job(raw: sqlite3.Connection, job_id: int) -> sqlite3.Row:
-    row = raw.execute(
-        "SELECT owner_id, guild_id, status, provider_job_id, hold_state FROM jobs WHERE id = ?",
-        (job_id,),
-    ).fetchone()
+async def _require_job(tx: Tx, job_id: int, *, lock: bool = True) -> Row:
+    """The job's state for a write to act on; locked until the transaction ends (PostgreSQL),
+    so two writes of one job (two settlements, say) run one after the other."""
+    row = await tx.fetchone(
+        "SELECT owner_id, guild_id, status, provider_job_id, hold_state FROM jobs WHERE id = ?"
+        + (tx.dialect.for_update if lock else ""),
+        job_id,
+    )
     if row is None:
         raise JobNotFoundError(job_id)
-    assert isinstance(row, sqlite3.Row)
     return row
 
 
-def _settle(
-    raw: sqlite3.Connection,
+async def _select_job(tx: Tx, job_id: int) -> Row:
+    row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", job_id)
+    assert row is not None  # written or locked by this transaction
+    return row
+
+
+async def _settle(
+    tx: Tx,
     job_id: int,
     status: StoredStatus,
     now: datetime,
+    state: HoldState,
     *,
     charge: bool | None = None,
 ) -> HoldState:
     """Turn a finished job's hold into a charge or a release, once.
 
-    A success is charged and a failure released; a cancelled job says which (``charge``).
+    ``state`` is the job's hold as read (and locked) by this transaction. A success is
+    charged and a failure released; a cancelled job says which (``charge``).
     """
-    state = HoldState(
-        raw.execute("SELECT hold_state FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]
-    )
     if state is not HoldState.HELD or not status.finished:
         return state
     if charge is None:
@@ -698,12 +744,11 @@ def _settle(
         kind, state = EntryKind.CHARGE, HoldState.CHARGED
     else:
         kind, state = EntryKind.RELEASE, HoldState.RELEASED
-    if not ledger.record_settlement(raw, job_id, kind, now):
+    if not await ledger.record_settlement(tx, job_id, kind, now):
         # The ledger already has the settlement (written by another path); mirror what it says.
-        kind_row = raw.execute(
-            "SELECT kind FROM ledger WHERE job_id = ? AND kind IN ('charge', 'release')",
-            (job_id,),
-        ).fetchone()
-        state = HoldState.CHARGED if kind_row[0] == "charge" else HoldState.RELEASED
-    raw.execute("UPDATE jobs SET hold_state = ? WHERE id = ?", (state.value, job_id))
+        settled = await tx.fetchval(
+            "SELECT kind FROM ledger WHERE job_id = ? AND kind IN ('charge', 'release')", job_id
+        )
+        state = HoldState.CHARGED if settled == "charge" else HoldState.RELEASED
+    await tx.execute("UPDATE jobs SET hold_state = ? WHERE id = ?", state.value, job_id)
     return state

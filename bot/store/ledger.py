@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from bot.store.clock import decode_time, encode_time
 from bot.store.errors import StoreError
 from bot.store.periods import PeriodWindow, bucket_of
+from bot.store.sql import Tx
 
 
 class EntryKind(StrEnum):
@@ -53,8 +54,8 @@ class UsageRow:
     """Of ``charged + held``, how many came from one-off grants."""
 
 
-def record_hold(
-    raw: sqlite3.Connection,
+async def record_hold(
+    tx: Tx,
     job_id: int,
     guild_id: int,
     user_id: int,
@@ -63,37 +64,42 @@ def record_hold(
     now: datetime,
 ) -> None:
     """Write a job's hold (one per job: a second raises IntegrityError)."""
-    raw.execute(
+    await tx.execute(
         "INSERT INTO ledger (kind, guild_id, user_id, amount, grant_amount, job_id, created_at) "
         "VALUES ('hold', ?, ?, ?, ?, ?, ?)",
-        (guild_id, user_id, amount, grant_amount, job_id, encode_time(now)),
+        guild_id,
+        user_id,
+        amount,
+        grant_amount,
+        job_id,
+        encode_time(now),
     )
 
 
-def record_settlement(raw: sqlite3.Connection, job_id: int, kind: EntryKind, now: datetime) -> bool:
+async def record_settlement(tx: Tx, job_id: int, kind: EntryKind, now: datetime) -> bool:
     """Charge or release a job's hold; return False if the job was already settled."""
     if kind not in (EntryKind.CHARGE, EntryKind.RELEASE):
         raise ValueError(f"a settlement is a charge or a release, not {kind}")
     # The unique index on settlements makes a second settlement of either kind a no-op.
-    cursor = raw.execute(
+    inserted = await tx.execute(
         "INSERT INTO ledger (kind, guild_id, user_id, amount, grant_amount, job_id, created_at) "
-        "SELECT ?, guild_id, user_id, amount, grant_amount, job_id, ? "
+        "SELECT CAST(? AS TEXT), guild_id, user_id, amount, grant_amount, job_id, CAST(? AS TEXT) "
         "FROM ledger WHERE job_id = ? AND kind = 'hold' "
         "ON CONFLICT DO NOTHING",
-        (kind.value, encode_time(now), job_id),
+        kind.value,
+        encode_time(now),
+        job_id,
     )
-    if cursor.rowcount == 1:
+    if inserted == 1:
         return True
-    held = raw.execute(
-        "SELECT 1 FROM ledger WHERE job_id = ? AND kind = 'hold'", (job_id,)
-    ).fetchone()
+    held = await tx.fetchone("SELECT 1 FROM ledger WHERE job_id = ? AND kind = 'hold'", job_id)
     if held is None:
         raise StoreError(f"job {job_id} has no credit hold to settle")
     return False
 
 
-def record_grant(
-    raw: sqlite3.Connection,
+async def record_grant(
+    tx: Tx,
     guild_id: int,
     user_id: int,
     credits: int,
@@ -110,15 +116,21 @@ def record_grant(
     kind = EntryKind.GRANT
     if credits < 0:
         kind = EntryKind.ADJUST
-        credits = -min(-credits, grant_balance(raw, guild_id, user_id))
+        credits = -min(-credits, await grant_balance(tx, guild_id, user_id))
         if credits == 0:
             return 0
-    raw.execute(
+    await tx.execute(
         "INSERT INTO ledger (kind, guild_id, user_id, amount, created_at, actor_id, reason) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (kind.value, guild_id, user_id, credits, encode_time(now), actor_id, reason),
+        kind.value,
+        guild_id,
+        user_id,
+        credits,
+        encode_time(now),
+        actor_id,
+        reason,
     )
-    return grant_balance(raw, guild_id, user_id)
+    return await grant_balance(tx, guild_id, user_id)
 
 
 # The repeated "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
@@ -129,84 +141,92 @@ _NOT_RELEASED = (
 )
 
 
-def allowance_used(
-    raw: sqlite3.Connection, guild_id: int, user_id: int, window: PeriodWindow
-) -> int:
+async def allowance_used(tx: Tx, guild_id: int, user_id: int, window: PeriodWindow) -> int:
     """Credits of the period allowance held or charged by jobs made in ``window``."""
     return _number(
-        raw.execute(
+        await tx.fetchval(
             "SELECT COALESCE(SUM(h.amount - h.grant_amount), 0) FROM ledger AS h "
             "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.user_id = ? "
             f"AND h.created_at >= ? AND h.created_at < ? AND {_NOT_RELEASED}",
-            (guild_id, user_id, encode_time(window.start), encode_time(window.end)),
-        ).fetchone()[0]
+            guild_id,
+            user_id,
+            encode_time(window.start),
+            encode_time(window.end),
+        )
     )
 
 
-def grant_balance(raw: sqlite3.Connection, guild_id: int, user_id: int) -> int:
+async def grant_balance(tx: Tx, guild_id: int, user_id: int) -> int:
     """One-off credits the user has left: grants and adjustments minus what holds took."""
     return _number(
-        raw.execute(
+        await tx.fetchval(
             "SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger "
             "        WHERE guild_id = ?1 AND user_id = ?2 AND kind IN ('grant', 'adjust'))"
             " - (SELECT COALESCE(SUM(h.grant_amount), 0) FROM ledger AS h "
             "    WHERE h.guild_id = ?1 AND h.user_id = ?2 AND h.kind = 'hold'"
             "    AND h.grant_amount > 0"
             f"   AND {_NOT_RELEASED})",
-            (guild_id, user_id),
-        ).fetchone()[0]
+            guild_id,
+            user_id,
+        )
     )
 
 
-def guild_spend(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+async def guild_spend(tx: Tx, guild_id: int, window: PeriodWindow) -> int:
     """Credits held or charged by all of the guild's jobs made in ``window``."""
     if not window.bucket_aligned:
         # A historical or exotic offset; rare enough to pay for reading the ledger.
-        return guild_spend_from_ledger(raw, guild_id, window)
+        return await guild_spend_from_ledger(tx, guild_id, window)
     return _number(
-        raw.execute(
+        await tx.fetchval(
             "SELECT COALESCE(SUM(credits), 0) FROM guild_spend "
             "WHERE guild_id = ? AND bucket >= ? AND bucket < ?",
-            (guild_id, bucket_of(window.start), bucket_of(window.end)),
-        ).fetchone()[0]
+            guild_id,
+            bucket_of(window.start),
+            bucket_of(window.end),
+        )
     )
 
 
-def guild_spend_from_ledger(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+async def guild_spend_from_ledger(tx: Tx, guild_id: int, window: PeriodWindow) -> int:
     """Like ``guild_spend`` but summed from the ledger rows themselves."""
     return _number(
-        raw.execute(
+        await tx.fetchval(
             "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
             "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
             f"AND {_NOT_RELEASED}",
-            (guild_id, encode_time(window.start), encode_time(window.end)),
-        ).fetchone()[0]
+            guild_id,
+            encode_time(window.start),
+            encode_time(window.end),
+        )
     )
 
 
-def charged_in(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> int:
+async def charged_in(tx: Tx, guild_id: int, window: PeriodWindow) -> int:
     """Credits charged (jobs succeeded) for the guild's jobs made in ``window``."""
     return _number(
-        raw.execute(
+        await tx.fetchval(
             "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
             "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
             "AND EXISTS (SELECT 1 FROM ledger AS c WHERE c.job_id = h.job_id "
             "AND c.kind IN ('charge', 'release') AND c.kind = 'charge')",
-            (guild_id, encode_time(window.start), encode_time(window.end)),
-        ).fetchone()[0]
+            guild_id,
+            encode_time(window.start),
+            encode_time(window.end),
+        )
     )
 
 
-def usage_by_user(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) -> list[UsageRow]:
+async def usage_by_user(tx: Tx, guild_id: int, window: PeriodWindow) -> list[UsageRow]:
     """Per member: jobs made in ``window`` and what they cost, biggest spenders first."""
-    rows = raw.execute(
+    rows = await tx.fetchall(
         """
         SELECT h.user_id,
                COUNT(*),
                COALESCE(SUM(CASE s.kind WHEN 'charge' THEN h.amount ELSE 0 END), 0),
                COALESCE(SUM(CASE WHEN s.kind IS NULL THEN h.amount ELSE 0 END), 0),
-               COALESCE(SUM(s.kind = 'charge'), 0),
-               COALESCE(SUM(s.kind = 'release'), 0),
+               COALESCE(SUM(CASE WHEN s.kind = 'charge' THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN s.kind = 'release' THEN 1 ELSE 0 END), 0),
                COALESCE(SUM(CASE WHEN s.kind = 'release' THEN 0 ELSE h.grant_amount END), 0)
         FROM ledger AS h
         LEFT JOIN ledger AS s ON s.job_id = h.job_id AND s.kind IN ('charge', 'release')
@@ -214,13 +234,15 @@ def usage_by_user(raw: sqlite3.Connection, guild_id: int, window: PeriodWindow) 
         GROUP BY h.user_id
         ORDER BY 3 DESC, 4 DESC, h.user_id
         """,
-        (guild_id, encode_time(window.start), encode_time(window.end)),
+        guild_id,
+        encode_time(window.start),
+        encode_time(window.end),
     )
-    return [UsageRow(*row) for row in rows]
+    return [UsageRow(*(int(value) for value in row)) for row in rows]
 
 
-def entries(
-    raw: sqlite3.Connection,
+async def entries(
+    tx: Tx,
     guild_id: int,
     *,
     user_id: int | None = None,
@@ -228,12 +250,15 @@ def entries(
     limit: int = 100,
 ) -> list[LedgerEntry]:
     """Return the newest ledger rows of a guild, optionally of one user or one job, oldest first."""
-    rows = raw.execute(
+    rows = await tx.fetchall(
         "SELECT * FROM (SELECT id, kind, guild_id, user_id, amount, grant_amount, job_id, "
         "created_at, actor_id, reason FROM ledger WHERE guild_id = ?1 "
-        "AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR job_id = ?3) "
-        "ORDER BY id DESC LIMIT ?4) ORDER BY id",
-        (guild_id, user_id, job_id, limit),
+        "AND (user_id = ?2 OR ?2 IS NULL) AND (job_id = ?3 OR ?3 IS NULL) "
+        "ORDER BY id DESC LIMIT ?4) AS newest ORDER BY id",
+        guild_id,
+        user_id,
+        job_id,
+        limit,
     )
     return [
         LedgerEntry(
@@ -252,35 +277,35 @@ def entries(
     ]
 
 
-def audit(raw: sqlite3.Connection) -> list[str]:
+async def audit(tx: Tx) -> list[str]:
     """Return every inconsistency between jobs, ledger and spend totals (empty when sound)."""
     problems: list[str] = []
-    for job_id, state, settled in raw.execute(
+    for job_id, state, settled in await tx.fetchall(
         """
         SELECT j.id, j.hold_state, COALESCE(s.kind, 'none')
         FROM jobs AS j
         LEFT JOIN ledger AS s ON s.job_id = j.id AND s.kind IN ('charge', 'release')
         WHERE (j.hold_state = 'held' AND s.kind IS NOT NULL)
-           OR (j.hold_state = 'charged' AND s.kind IS NOT 'charge')
-           OR (j.hold_state = 'released' AND s.kind IS NOT 'release')
+           OR (j.hold_state = 'charged' AND s.kind IS DISTINCT FROM 'charge')
+           OR (j.hold_state = 'released' AND s.kind IS DISTINCT FROM 'release')
         """
     ):
         problems.append(f"job {job_id}: hold_state {state} but ledger settlement {settled}")
-    for (job_id,) in raw.execute(
+    for (job_id,) in await tx.fetchall(
         "SELECT j.id FROM jobs AS j WHERE NOT EXISTS "
         "(SELECT 1 FROM ledger WHERE job_id = j.id AND kind = 'hold')"
     ):
         problems.append(f"job {job_id}: no hold in the ledger")
-    for job_id, cost, held in raw.execute(
+    for job_id, cost, held in await tx.fetchall(
         "SELECT j.id, j.hold_cost, h.amount FROM jobs AS j JOIN ledger AS h "
         "ON h.job_id = j.id AND h.kind = 'hold' WHERE h.amount != j.hold_cost"
     ):
         problems.append(f"job {job_id}: hold_cost {cost} but the ledger holds {held}")
-    for guild_id, bucket, kept, actual in raw.execute(
+    bucket = f"{tx.dialect.epoch_seconds('h.created_at')} / 900 * 900"
+    for guild_id, bucket_start, kept, actual in await tx.fetchall(
         f"""
         WITH actual AS (
-            SELECT h.guild_id, CAST(strftime('%s', h.created_at) AS INTEGER) / 900 * 900 AS bucket,
-                   SUM(h.amount) AS credits
+            SELECT h.guild_id, {bucket} AS bucket, SUM(h.amount) AS credits
             FROM ledger AS h WHERE h.kind = 'hold' AND {_NOT_RELEASED}
             GROUP BY 1, 2
         )
@@ -294,12 +319,13 @@ def audit(raw: sqlite3.Connection) -> list[str]:
         """
     ):
         problems.append(
-            f"guild {guild_id} bucket {bucket}: spend total {kept} but the ledger says {actual}"
+            f"guild {guild_id} bucket {bucket_start}: spend total {kept} but the ledger says "
+            f"{actual}"
         )
     return problems
 
 
 def _number(value: object) -> int:
-    """A SUM or COUNT from SQLite, typed."""
-    assert isinstance(value, int)
-    return value
+    """A SUM or COUNT, typed (PostgreSQL's SUM of bigint is numeric: whole all the same)."""
+    assert isinstance(value, int | Decimal), value
+    return int(value)

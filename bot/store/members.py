@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from bot.domain.member import MemberDefaults
 from bot.store.clock import encode_time
 from bot.store.database import Database
+from bot.store.sql import Row, Tx
 
 UNSET: Any = object()
 """Leave a setting as it is (None clears it back to the bot's default)."""
+
+_SELECT = "SELECT * FROM member_settings WHERE user_id = ?"
 
 
 class MemberSettings:
@@ -18,11 +20,8 @@ class MemberSettings:
         self._db = db
 
     async def get(self, user_id: int) -> MemberDefaults:
-        def work(raw: sqlite3.Connection) -> MemberDefaults:
-            row = raw.execute(
-                "SELECT * FROM member_settings WHERE user_id = ?", (user_id,)
-            ).fetchone()
-            return _defaults(row)
+        async def work(tx: Tx) -> MemberDefaults:
+            return _defaults(await tx.fetchone(_SELECT, user_id))
 
         return await self._db.read(work)
 
@@ -33,45 +32,39 @@ class MemberSettings:
             raise ValueError(f"unknown member settings: {sorted(unknown)}")
         now = encode_time(self._db.clock.now())
 
-        def work(raw: sqlite3.Connection) -> MemberDefaults:
+        async def work(tx: Tx) -> MemberDefaults:
             if reset:
-                raw.execute("DELETE FROM member_settings WHERE user_id = ?", (user_id,))
-            current = _defaults(
-                raw.execute(
-                    "SELECT * FROM member_settings WHERE user_id = ?", (user_id,)
-                ).fetchone()
-            )
+                await tx.execute("DELETE FROM member_settings WHERE user_id = ?", user_id)
+            current = _defaults(await tx.fetchone(_SELECT, user_id))
             values = {name: getattr(current, name) for name in MemberDefaults.names()}
             values.update({name: value for name, value in changes.items() if value is not UNSET})
             values["private_results"] = bool(values["private_results"])
             updated = MemberDefaults(**values)
             if updated.empty:
-                raw.execute("DELETE FROM member_settings WHERE user_id = ?", (user_id,))
+                await tx.execute("DELETE FROM member_settings WHERE user_id = ?", user_id)
                 return updated
-            raw.execute(
+            await tx.execute(
                 "INSERT INTO member_settings (user_id, model, aspect_ratio, motion, frame_rate, "
                 "negative_prompt, private_results, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET model = excluded.model, "
                 "aspect_ratio = excluded.aspect_ratio, motion = excluded.motion, "
                 "frame_rate = excluded.frame_rate, negative_prompt = excluded.negative_prompt, "
                 "private_results = excluded.private_results, updated_at = excluded.updated_at",
-                (
-                    user_id,
-                    updated.model,
-                    updated.aspect_ratio,
-                    updated.motion,
-                    updated.frame_rate,
-                    updated.negative_prompt,
-                    int(updated.private_results),
-                    now,
-                ),
+                user_id,
+                updated.model,
+                updated.aspect_ratio,
+                updated.motion,
+                updated.frame_rate,
+                updated.negative_prompt,
+                int(updated.private_results),
+                now,
             )
             return updated
 
         return await self._db.write(work)
 
 
-def _defaults(row: sqlite3.Row | None) -> MemberDefaults:
+def _defaults(row: Row | None) -> MemberDefaults:
     if row is None:
         return MemberDefaults()
     return MemberDefaults(

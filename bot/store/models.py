@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import HoldState, JobRecord, NewJob, ProgressKind
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
 from bot.store.clock import decode_time
+from bot.store.sql import Row
 
 __all__ = ["HoldState", "JobRecord", "NewJob", "ProgressKind", "StoredStatus", "job_from_row"]
 
 
-def job_from_row(row: sqlite3.Row) -> JobRecord:
+def job_from_row(row: Row) -> JobRecord:
     """Build a record from a ``SELECT * FROM jobs`` row."""
     kind = row["progress_message_kind"]
     created_at = decode_time(row["created_at"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
 from bot.store.clock import encode_time
 from bot.store.periods import zone
+from bot.store.sql import Row, Tx
 
 DEFAULT_COSTS: Mapping[Operation, int] = MappingProxyType(
     {
@@ -108,14 +108,12 @@ class Policy:
     unlimited: bool
 
 
-def load_guild_settings(
-    raw: sqlite3.Connection, guild_id: int, defaults: QuotaDefaults
-) -> GuildSettings:
+async def load_guild_settings(tx: Tx, guild_id: int, defaults: QuotaDefaults) -> GuildSettings:
     """Read the guild's row and cost overrides and fill the gaps from ``defaults``."""
-    row = raw.execute("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)).fetchone()
+    row = await tx.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", guild_id)
     costs = dict(defaults.costs)
-    for operation, credits in raw.execute(
-        "SELECT operation, credits FROM guild_costs WHERE guild_id = ?", (guild_id,)
+    for operation, credits in await tx.fetchall(
+        "SELECT operation, credits FROM guild_costs WHERE guild_id = ?", guild_id
     ):
         if operation in Operation._value2member_map_:
             costs[Operation(operation)] = credits
@@ -138,34 +136,34 @@ def load_guild_settings(
     )
 
 
-def load_policies(
-    raw: sqlite3.Connection, guild_id: int, user_id: int, roles: Iterable[int]
-) -> list[Policy]:
+async def load_policies(tx: Tx, guild_id: int, user_id: int, roles: Iterable[int]) -> list[Policy]:
     """Return the policies that apply to this user and these roles."""
-    rows = raw.execute(
-        """
+    rows = await tx.fetchall(
+        f"""
         SELECT subject_kind, subject_id, allowance, unlimited FROM quota_policies
         WHERE guild_id = ?1 AND (
             (subject_kind = 'user' AND subject_id = ?2)
-            OR (subject_kind = 'role' AND subject_id IN (SELECT value FROM json_each(?3)))
+            OR (subject_kind = 'role' AND subject_id IN {tx.dialect.int_list("?3")})
         )
         """,
-        (guild_id, user_id, json.dumps(sorted(set(roles)))),
+        guild_id,
+        user_id,
+        json.dumps(sorted(set(roles))),
     )
     return [_policy(row) for row in rows]
 
 
-def list_policies(raw: sqlite3.Connection, guild_id: int) -> list[Policy]:
+async def list_policies(tx: Tx, guild_id: int) -> list[Policy]:
     """Return every policy of the guild, roles first."""
-    rows = raw.execute(
+    rows = await tx.fetchall(
         "SELECT subject_kind, subject_id, allowance, unlimited FROM quota_policies "
         "WHERE guild_id = ? ORDER BY subject_kind, subject_id",
-        (guild_id,),
+        guild_id,
     )
     return [_policy(row) for row in rows]
 
 
-def _policy(row: sqlite3.Row) -> Policy:
+def _policy(row: Row) -> Policy:
     return Policy(SubjectKind(row[0]), row[1], row[2], bool(row[3]))
 
 
@@ -183,7 +181,7 @@ _SETTING_COLUMNS = frozenset(
 )
 
 
-def store_settings(raw: sqlite3.Connection, guild_id: int, now: datetime, **values: object) -> None:
+async def store_settings(tx: Tx, guild_id: int, now: datetime, **values: object) -> None:
     """Set some of the guild's setting columns (None restores the default)."""
     unknown = set(values) - _SETTING_COLUMNS
     if unknown:
@@ -193,38 +191,41 @@ def store_settings(raw: sqlite3.Connection, guild_id: int, now: datetime, **valu
     columns = sorted(values)
     # Column names come from the whitelist above, never from the caller's text.
     assignments = ", ".join(f"{column} = excluded.{column}" for column in columns)
-    raw.execute(
+    await tx.execute(
         f"INSERT INTO guild_settings (guild_id, updated_at, {', '.join(columns)}) "
         f"VALUES (?, ?, {', '.join('?' for _ in columns)}) "
         f"ON CONFLICT (guild_id) DO UPDATE SET updated_at = excluded.updated_at, {assignments}",
-        (guild_id, encode_time(now), *(values[column] for column in columns)),
+        guild_id,
+        encode_time(now),
+        *(values[column] for column in columns),
     )
 
 
-def store_cost(
-    raw: sqlite3.Connection, guild_id: int, operation: Operation, credits: int | None
-) -> None:
+async def store_cost(tx: Tx, guild_id: int, operation: Operation, credits: int | None) -> None:
     """Set what an operation costs in the guild (None restores the default)."""
     operation = Operation(operation)
     if credits is None:
-        raw.execute(
+        await tx.execute(
             "DELETE FROM guild_costs WHERE guild_id = ? AND operation = ?",
-            (guild_id, operation.value),
+            guild_id,
+            operation.value,
         )
         return
     _non_negative("a cost", credits)
-    raw.execute(
+    await tx.execute(
         "INSERT INTO guild_costs (guild_id, operation, credits) VALUES (?, ?, ?) "
         "ON CONFLICT (guild_id, operation) DO UPDATE SET credits = excluded.credits",
-        (guild_id, operation.value, credits),
+        guild_id,
+        operation.value,
+        credits,
     )
 
 
 _UNCHANGED: Any = object()
 
 
-def store_policy(
-    raw: sqlite3.Connection,
+async def store_policy(
+    tx: Tx,
     guild_id: int,
     kind: SubjectKind,
     subject_id: int,
@@ -237,27 +238,37 @@ def store_policy(
     kind = SubjectKind(kind)
     if allowance is not _UNCHANGED and allowance is not None:
         _non_negative("an allowance", allowance)
-    current = raw.execute(
+    await tx.lock_guild(guild_id)  # read, then write what was read
+    current = await tx.fetchone(
         "SELECT allowance, unlimited FROM quota_policies "
         "WHERE guild_id = ? AND subject_kind = ? AND subject_id = ?",
-        (guild_id, kind.value, subject_id),
-    ).fetchone()
+        guild_id,
+        kind.value,
+        subject_id,
+    )
     new_allowance = (
         (None if current is None else current[0]) if allowance is _UNCHANGED else (allowance)
     )
     new_unlimited = (bool(current and current[1])) if unlimited is _UNCHANGED else unlimited
     if new_allowance is None and not new_unlimited:
-        raw.execute(
+        await tx.execute(
             "DELETE FROM quota_policies WHERE guild_id = ? AND subject_kind = ? AND subject_id = ?",
-            (guild_id, kind.value, subject_id),
+            guild_id,
+            kind.value,
+            subject_id,
         )
         return
-    raw.execute(
+    await tx.execute(
         "INSERT INTO quota_policies (guild_id, subject_kind, subject_id, allowance, unlimited, "
         "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, subject_kind, subject_id) "
         "DO UPDATE SET allowance = excluded.allowance, unlimited = excluded.unlimited, "
         "updated_at = excluded.updated_at",
-        (guild_id, kind.value, subject_id, new_allowance, int(new_unlimited), encode_time(now)),
+        guild_id,
+        kind.value,
+        subject_id,
+        new_allowance,
+        int(new_unlimited),
+        encode_time(now),
     )
 
 

@@ -10,13 +10,13 @@ Everything here runs inside the caller's write transaction.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.clock import encode_time
+from bot.store.sql import Tx
 
 
 @dataclass(frozen=True)
@@ -80,63 +80,71 @@ class _Allowed:
         self._running[owner] = self._running.get(owner, 0) + 1
 
 
-def running_by_owner(raw: sqlite3.Connection, guild_id: int) -> dict[int, int]:
+async def running_by_owner(tx: Tx, guild_id: int) -> dict[int, int]:
     """Jobs holding a slot (credits held, not waiting), per member of the server."""
     return {
         owner: count
-        for owner, count in raw.execute(
+        for owner, count in await tx.fetchall(
             "SELECT owner_id, COUNT(*) FROM jobs WHERE guild_id = ? AND hold_state = 'held' "
             "AND status != 'waiting' GROUP BY owner_id",
-            (guild_id,),
+            guild_id,
         )
     }
 
 
-def waiting_jobs(raw: sqlite3.Connection, guild_id: int) -> list[Waiting]:
+async def waiting_jobs(tx: Tx, guild_id: int) -> list[Waiting]:
     return [
         Waiting(job_id, owner_id, seq)
-        for job_id, owner_id, seq in raw.execute(
+        for job_id, owner_id, seq in await tx.fetchall(
             "SELECT id, owner_id, queue_seq FROM jobs WHERE guild_id = ? AND status = 'waiting' "
             "ORDER BY queue_seq",
-            (guild_id,),
+            guild_id,
         )
     ]
 
 
-def turns_of(raw: sqlite3.Connection, guild_id: int, waiting: list[Waiting]) -> dict[int, int]:
+async def turns_of(tx: Tx, guild_id: int, waiting: list[Waiting]) -> dict[int, int]:
     """The last turn of each member who has a job waiting (the others do not matter)."""
     owners = sorted({job.owner_id for job in waiting})
-    return dict(
-        raw.execute(
-            "SELECT user_id, turn FROM queue_turns WHERE guild_id = ?1 "
-            "AND user_id IN (SELECT value FROM json_each(?2))",
-            (guild_id, json.dumps(owners)),
-        )
+    rows = await tx.fetchall(
+        "SELECT user_id, turn FROM queue_turns WHERE guild_id = ?1 "
+        f"AND user_id IN {tx.dialect.int_list('?2')}",
+        guild_id,
+        json.dumps(owners),
     )
+    return {user_id: turn for user_id, turn in rows}
 
 
-def grant_counter(raw: sqlite3.Connection, guild_id: int) -> int:
+async def grant_counter(tx: Tx, guild_id: int) -> int:
     """The server's grant counter: the latest turn any member got."""
-    found = raw.execute(
-        "SELECT MAX(turn) FROM queue_turns WHERE guild_id = ?", (guild_id,)
-    ).fetchone()[0]
+    found = await tx.fetchval("SELECT MAX(turn) FROM queue_turns WHERE guild_id = ?", guild_id)
     return int(found or 0)
 
 
-def promote(
-    raw: sqlite3.Connection, guild_id: int, max_user: int, max_guild: int, now: datetime
+async def promote(
+    tx: Tx,
+    guild_id: int,
+    max_user: int,
+    max_guild: int,
+    now: datetime,
+    waiting: list[Waiting] | None = None,
 ) -> list[int]:
-    """Give free slots to waiting jobs, fairly; return the jobs that may start now."""
-    waiting = waiting_jobs(raw, guild_id)
+    """Give free slots to waiting jobs, fairly; return the jobs that may start now.
+
+    The caller holds the guild's lock (``Tx.lock_guild``); ``waiting`` is the server's
+    ``waiting_jobs`` when the caller has just read them.
+    """
+    if waiting is None:
+        waiting = await waiting_jobs(tx, guild_id)
     if not waiting:
         return []
-    running = running_by_owner(raw, guild_id)
+    running = await running_by_owner(tx, guild_id)
     free = max_guild - sum(running.values())
     if free <= 0:
         return []
     allowed = _Allowed(running, max_user)
-    before = turns_of(raw, guild_id, waiting)
-    counter = grant_counter(raw, guild_id)
+    before = await turns_of(tx, guild_id, waiting)
+    counter = await grant_counter(tx, guild_id)
     taken: list[Waiting] = []
     turns = before
     # One slot at a time, so each grant sees the member's limit after the previous one.
@@ -151,15 +159,19 @@ def promote(
         taken.extend(one)
     stamp = encode_time(now)
     for job in taken:
-        raw.execute(
+        await tx.execute(
             "UPDATE jobs SET status = 'pending', started_at = ?, updated_at = ? WHERE id = ?",
-            (stamp, stamp, job.job_id),
+            stamp,
+            stamp,
+            job.job_id,
         )
     for owner, turn in turns.items():
         if before.get(owner) != turn:
-            raw.execute(
+            await tx.execute(
                 "INSERT INTO queue_turns (guild_id, user_id, turn) VALUES (?, ?, ?) "
                 "ON CONFLICT (guild_id, user_id) DO UPDATE SET turn = excluded.turn",
-                (guild_id, owner, turn),
+                guild_id,
+                owner,
+                turn,
             )
     return [job.job_id for job in taken]

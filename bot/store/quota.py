@@ -27,7 +27,6 @@ Rules (documented for admins in the same words):
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +42,7 @@ from bot.store.ledger import LedgerEntry, UsageRow
 from bot.store.models import JobRecord, job_from_row
 from bot.store.periods import PeriodWindow, current_period
 from bot.store.policies import GuildSettings, Policy, QuotaDefaults, SubjectKind
+from bot.store.sql import Tx
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,9 @@ class QuotaEngine:
 
     # -- the check, inside the job's transaction ---------------------------------------------
 
-    def plan_hold(
+    async def plan_hold(
         self,
-        raw: sqlite3.Connection,
+        tx: Tx,
         *,
         guild_id: int,
         user_id: int,
@@ -139,30 +139,33 @@ class QuotaEngine:
         exempt: bool,
         now: datetime,
         multiplier: float = 1.0,
+        settings: GuildSettings | None = None,
     ) -> HoldPlan:
         """Decide what to hold for a new job, or raise ``QuotaExceeded``.
 
-        Must run inside a ``BEGIN IMMEDIATE`` transaction that also writes the hold, so no other
-        request can pass the same check before this one's hold is visible.
+        Must run inside the write transaction that also writes the hold, holding the guild's
+        lock (``Tx.lock_guild``), so no other request (of this process or another) can pass
+        the same check before this one's hold is visible.
         """
-        settings = policies.load_guild_settings(raw, guild_id, self.defaults)
+        if settings is None:
+            settings = await policies.load_guild_settings(tx, guild_id, self.defaults)
         cost = credits_for(settings.cost(operation), multiplier)
         if exempt:
             return HoldPlan(cost, 0)
         window = current_period(now, settings.period, settings.timezone)
-        entitlement = _entitlement(settings, policies.load_policies(raw, guild_id, user_id, roles))
+        found = await policies.load_policies(tx, guild_id, user_id, roles)
+        entitlement = _entitlement(settings, found)
         from_grants = 0
         if not entitlement.unlimited:
             assert entitlement.allowance is not None
-            left = max(
-                0, entitlement.allowance - ledger.allowance_used(raw, guild_id, user_id, window)
-            )
-            grants = ledger.grant_balance(raw, guild_id, user_id) if cost > left else 0
+            used = await ledger.allowance_used(tx, guild_id, user_id, window)
+            left = max(0, entitlement.allowance - used)
+            grants = await ledger.grant_balance(tx, guild_id, user_id) if cost > left else 0
             if cost > left + grants:
                 raise QuotaExceeded(entitlement.reason, cost, left + grants, window.end)
             from_grants = max(0, cost - left)
             if settings.budget is not None:
-                spent = ledger.guild_spend(raw, guild_id, window)
+                spent = await ledger.guild_spend(tx, guild_id, window)
                 if spent + cost > settings.budget:
                     available = max(0, settings.budget - spent)
                     raise QuotaExceeded(QuotaReason.GUILD_BUDGET, cost, available, window.end)
@@ -178,7 +181,7 @@ class QuotaEngine:
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's effective settings."""
         return await self._db.read(
-            lambda raw: policies.load_guild_settings(raw, guild_id, self.defaults)
+            lambda tx: policies.load_guild_settings(tx, guild_id, self.defaults)
         )
 
     async def status(
@@ -187,26 +190,27 @@ class QuotaEngine:
         """What the member can spend now, when it resets, and what they have in flight."""
         roles = tuple(roles)
 
-        def work(raw: sqlite3.Connection) -> QuotaStatus:
+        async def work(tx: Tx) -> QuotaStatus:
             now = self._db.clock.now()
-            settings = policies.load_guild_settings(raw, guild_id, self.defaults)
+            settings = await policies.load_guild_settings(tx, guild_id, self.defaults)
             window = current_period(now, settings.period, settings.timezone)
-            found = policies.load_policies(raw, guild_id, user_id, roles)
+            found = await policies.load_policies(tx, guild_id, user_id, roles)
             entitlement = _entitlement(settings, found)
             unlimited = exempt or entitlement.unlimited
             allowance = remaining = None
             if not unlimited:
                 allowance = entitlement.allowance
-                used = ledger.allowance_used(raw, guild_id, user_id, window)
+                used = await ledger.allowance_used(tx, guild_id, user_id, window)
                 remaining = max(0, (allowance or 0) - used)
             budget_remaining = None
             if settings.budget is not None:
-                spent = ledger.guild_spend(raw, guild_id, window)
+                spent = await ledger.guild_spend(tx, guild_id, window)
                 budget_remaining = max(0, settings.budget - spent)
-            rows = raw.execute(
+            rows = await tx.fetchall(
                 "SELECT * FROM jobs WHERE guild_id = ? AND owner_id = ? AND hold_state = 'held' "
                 "ORDER BY id",
-                (guild_id, user_id),
+                guild_id,
+                user_id,
             )
             held = [job_from_row(row) for row in rows]
             return QuotaStatus(
@@ -214,7 +218,7 @@ class QuotaEngine:
                 exempt=exempt,
                 allowance=allowance,
                 remaining=remaining,
-                grant_remaining=ledger.grant_balance(raw, guild_id, user_id),
+                grant_remaining=await ledger.grant_balance(tx, guild_id, user_id),
                 period=settings.period,
                 period_start=window.start,
                 resets_at=window.end,
@@ -230,31 +234,33 @@ class QuotaEngine:
     async def usage_report(self, guild_id: int) -> list[UsageRow]:
         """Per member, what the current period's jobs cost, biggest spenders first."""
 
-        def work(raw: sqlite3.Connection) -> list[UsageRow]:
-            window = self._window(raw, guild_id)
-            return ledger.usage_by_user(raw, guild_id, window)
+        async def work(tx: Tx) -> list[UsageRow]:
+            window = await self._window(tx, guild_id)
+            return await ledger.usage_by_user(tx, guild_id, window)
 
         return await self._db.read(work)
 
     async def guild_spend(self, guild_id: int) -> GuildSpend:
         """What the whole guild spent this period, against its budget."""
 
-        def work(raw: sqlite3.Connection) -> GuildSpend:
-            settings = policies.load_guild_settings(raw, guild_id, self.defaults)
+        async def work(tx: Tx) -> GuildSpend:
+            settings = await policies.load_guild_settings(tx, guild_id, self.defaults)
             window = current_period(self._db.clock.now(), settings.period, settings.timezone)
-            spent = ledger.guild_spend(raw, guild_id, window)
-            charged = ledger.charged_in(raw, guild_id, window)
-            in_flight = raw.execute(
-                "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND hold_state = 'held'",
-                (guild_id,),
-            ).fetchone()[0]
+            spent = await ledger.guild_spend(tx, guild_id, window)
+            charged = await ledger.charged_in(tx, guild_id, window)
+            in_flight = int(
+                await tx.fetchval(
+                    "SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND hold_state = 'held'",
+                    guild_id,
+                )
+            )
             return GuildSpend(window, spent, charged, spent - charged, settings.budget, in_flight)
 
         return await self._db.read(work)
 
     async def list_policies(self, guild_id: int) -> list[Policy]:
         """Every role allowance, user override and unlimited flag of the guild."""
-        return await self._db.read(lambda raw: policies.list_policies(raw, guild_id))
+        return await self._db.read(lambda tx: policies.list_policies(tx, guild_id))
 
     async def ledger_entries(
         self,
@@ -266,7 +272,7 @@ class QuotaEngine:
     ) -> list[LedgerEntry]:
         """The newest ledger rows of the guild (optionally one user's or one job's)."""
         return await self._db.read(
-            lambda raw: ledger.entries(raw, guild_id, user_id=user_id, job_id=job_id, limit=limit)
+            lambda tx: ledger.entries(tx, guild_id, user_id=user_id, job_id=job_id, limit=limit)
         )
 
     async def audit(self) -> list[str]:
@@ -277,7 +283,7 @@ class QuotaEngine:
 
     async def set_cost(self, guild_id: int, operation: Operation, credits: int | None) -> None:
         """Set what an operation costs in the guild; None restores the default."""
-        await self._db.write(lambda raw: policies.store_cost(raw, guild_id, operation, credits))
+        await self._db.write(lambda tx: policies.store_cost(tx, guild_id, operation, credits))
         log.info("Guild %d: cost of %s set to %s", guild_id, Operation(operation).value, credits)
 
     async def set_guild_allowance(
@@ -321,9 +327,10 @@ class QuotaEngine:
         if not isinstance(credits, int) or isinstance(credits, bool) or credits == 0:
             raise InvalidSettingError(SettingProblem.ZERO_GRANT, credits)
 
-        def work(raw: sqlite3.Connection) -> int:
+        async def work(tx: Tx) -> int:
+            await tx.lock_guild(guild_id)  # the balance is read, then written to
             now = self._db.clock.now()
-            return ledger.record_grant(raw, guild_id, user_id, credits, actor_id, reason, now)
+            return await ledger.record_grant(tx, guild_id, user_id, credits, actor_id, reason, now)
 
         balance = await self._db.write(work)
         log.info(
@@ -374,7 +381,7 @@ class QuotaEngine:
 
     async def _write_settings(self, guild_id: int, **values: object) -> None:
         await self._db.write(
-            lambda raw: policies.store_settings(raw, guild_id, self._db.clock.now(), **values)
+            lambda tx: policies.store_settings(tx, guild_id, self._db.clock.now(), **values)
         )
         log.info("Guild %d: settings changed: %s", guild_id, values)
 
@@ -384,8 +391,8 @@ class QuotaEngine:
         if "allowance" in change:
             change["allowance"] = _credits_or_none(change["allowance"])
         await self._db.write(
-            lambda raw: policies.store_policy(
-                raw,
+            lambda tx: policies.store_policy(
+                tx,
                 guild_id,
                 kind,
                 subject_id,
@@ -395,8 +402,8 @@ class QuotaEngine:
         )
         log.info("Guild %d: policy for %s %d changed: %s", guild_id, kind.value, subject_id, change)
 
-    def _window(self, raw: sqlite3.Connection, guild_id: int) -> PeriodWindow:
-        settings = policies.load_guild_settings(raw, guild_id, self.defaults)
+    async def _window(self, tx: Tx, guild_id: int) -> PeriodWindow:
+        settings = await policies.load_guild_settings(tx, guild_id, self.defaults)
         return current_period(self._db.clock.now(), settings.period, settings.timezone)
 
 

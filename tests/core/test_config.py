@@ -108,3 +108,17 @@ def test_start_without_token_is_one_clear_line_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "Cannot start: DISCORD_TOKEN is required." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_database_url_selects_postgresql_and_keeps_its_password_secret(monkeypatch):
+    from bot.wiring import database_target
+
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    assert database_target(load_settings()) == load_settings().database_path  # SQLite
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2@db.example.org/pika")
+    settings = load_settings()
+    assert database_target(settings) == "postgresql://bot:hunter2@db.example.org/pika"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+    monkeypatch.setenv("DATABASE_URL", "mysql://bot@db/pika")
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        load_settings()

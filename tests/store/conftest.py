@@ -1,8 +1,15 @@
-"""Fixtures for the storage tests: a real SQLite file in tmp_path and a clock the test moves."""
+"""Fixtures for the storage tests: a real database (each test runs on both backends) and a
+clock the test moves.
+
+SQLite is a file in tmp_path. PostgreSQL is a throwaway server (``harness.postgres``) started
+once per test process; each test gets its one database emptied (``postgres_databases``). A
+test marked ``sqlite_only`` is about SQLite itself (pragmas, its migration history);
+``postgres_only``, about what only PostgreSQL can show (a transaction caught midway).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +26,7 @@ from bot.store import (
     QuotaEngine,
     open_database,
 )
+from harness.postgres import Databases, PostgresServer, find_binaries, required
 
 GUILD = 1_000_000_000_000_001
 CHANNEL = 2_000_000_000_000_002
@@ -32,14 +40,67 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2025, 1, 15, 12, 0, tzinfo=UTC))
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test of SQLite itself, not of the store")
+    config.addinivalue_line("markers", "postgres_only: a test of what only PostgreSQL can show")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = list(BACKENDS)
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = ["sqlite"]
+        elif metafunc.definition.get_closest_marker("postgres_only"):
+            backends = ["postgres"]
+        metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole test process, stopped (and deleted) at the end."""
+    binaries = find_binaries()
+    if binaries is None:
+        message = "PostgreSQL (initdb, pg_ctl) is not installed"
+        if required():
+            pytest.fail(f"{message}, and POSTGRES_REQUIRE=1")
+        pytest.skip(f"{message}; POSTGRES_REQUIRE=1 makes this a failure")
+    with PostgresServer(binaries) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_server: PostgresServer) -> Databases:
+    return Databases(postgres_server, "store")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "bot.sqlite3"
 
 
 @pytest.fixture
-async def db(db_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(db_path, clock=clock)
+async def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where the test's database is: a SQLite file, or a PostgreSQL URL (emptied first)."""
+    if backend == "sqlite":
+        return db_path
+    databases: Databases = request.getfixturevalue("postgres_databases")
+    url = await databases.shared()
+    await databases.empty()
+    return url
+
+
+@pytest.fixture
+async def pg_fresh_url(postgres_databases: Databases) -> str:
+    """A new, empty PostgreSQL database (for tests of migrations)."""
+    return await postgres_databases.fresh()
+
+
+@pytest.fixture
+async def db(db_target: Path | str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 

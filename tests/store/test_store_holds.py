@@ -56,12 +56,12 @@ async def test_fifty_concurrent_holds_on_one_connection_pass_exactly_three(
     assert await quota.audit() == []
 
 
-async def test_fifty_concurrent_holds_across_two_connections_pass_exactly_three(
-    db_path: Path, clock: FakeClock, db: Database, quota: QuotaEngine
+async def test_fifty_concurrent_holds_across_two_databases_pass_exactly_three(
+    db_target: Path | str, clock: FakeClock, db: Database, quota: QuotaEngine
 ) -> None:
     await quota.set_guild_allowance(GUILD, 3)
     await quota.set_concurrency(GUILD, per_user=100, per_guild=100)
-    other = await open_database(db_path, clock=clock)
+    other = await open_database(db_target, clock=clock)
     try:
         first = JobStore(db, quota)
         second = JobStore(other, QuotaEngine(other, QuotaDefaults()))
@@ -139,7 +139,7 @@ async def test_budget_refusal_reports_what_is_left_and_when_it_resets(
 
 
 async def test_charge_and_release_repeated_leave_one_row_per_real_transition(
-    db_path: Path, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
+    db_target: Path | str, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
 ) -> None:
     a = await make_job(USER, Operation.GENERATE)  # 1 credit
     b = await make_job(USER, Operation.SWAP)  # 2 credits
@@ -157,7 +157,7 @@ async def test_charge_and_release_repeated_leave_one_row_per_real_transition(
     assert (await store.get_job(c.id)).hold_state is HoldState.HELD  # not finished
 
     # A restart in the middle: a new connection's late reports settle nothing again.
-    reopened = await open_database(db_path, clock=clock)
+    reopened = await open_database(db_target, clock=clock)
     try:
         again = JobStore(reopened, QuotaEngine(reopened))
         assert not await again.finish_succeeded(a.id)
@@ -207,9 +207,13 @@ async def test_concurrent_settles_of_one_job_charge_once(
 async def test_the_ledger_refuses_updates_and_deletes(db: Database, make_job: MakeJob) -> None:
     await make_job(USER)
     with pytest.raises(Exception, match="append-only"):
-        await db.write(lambda raw: raw.execute("UPDATE ledger SET amount = 0"))
+        await db.write(lambda tx: tx.execute("UPDATE ledger SET amount = 0"))
     with pytest.raises(Exception, match="append-only"):
-        await db.write(lambda raw: raw.execute("DELETE FROM ledger"))
+        await db.write(lambda tx: tx.execute("DELETE FROM ledger"))
+    if db.dialect.name == "postgres":
+        with pytest.raises(Exception, match="append-only"):
+            await db.write(lambda tx: tx.execute("TRUNCATE ledger CASCADE"))
+    assert len(await db.read(lambda tx: tx.fetchall("SELECT * FROM ledger"))) == 1
 
 
 async def test_a_second_settlement_row_for_a_job_is_refused_by_the_schema(
@@ -217,14 +221,18 @@ async def test_a_second_settlement_row_for_a_job_is_refused_by_the_schema(
 ) -> None:
     job = await make_job(USER)
     await store.finish_succeeded(job.id)
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(Exception, match=r"(?i)unique") as refused:
         await db.write(
-            lambda raw: raw.execute(
+            lambda tx: tx.execute(
                 "INSERT INTO ledger (kind, guild_id, user_id, amount, job_id, created_at) "
                 "VALUES ('release', ?, ?, 1, ?, '2025-01-15T12:00:00.000000Z')",
-                (GUILD, USER, job.id),
+                GUILD,
+                USER,
+                job.id,
             )
         )
+    if db.dialect.name == "postgres":
+        assert "ledger_one_settlement_per_job" in str(refused.value)
 
 
 async def test_past_the_member_limit_jobs_wait_then_a_full_queue_is_refused(
@@ -278,7 +286,7 @@ async def test_the_server_limit_queues_every_member(
 
 
 async def test_slots_go_round_robin_between_members_and_survive_a_restart(
-    db_path: Path, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
+    db_target: Path | str, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
 ) -> None:
     await quota.set_concurrency(GUILD, per_user=1, per_guild=1)
     alice = [await make_job(1) for _ in range(3)]
@@ -289,7 +297,7 @@ async def test_slots_go_round_robin_between_members_and_survive_a_restart(
 
     order = [alice[0].id]
     running = alice[0].id
-    reopened = await open_database(db_path, clock=clock)
+    reopened = await open_database(db_target, clock=clock)
     try:
         for turn in range(5):
             await store.finish_succeeded(running)
@@ -344,7 +352,7 @@ async def test_a_refused_request_leaves_no_job_and_no_ledger_row(
     await quota.set_guild_allowance(GUILD, 1)
     with pytest.raises(QuotaExceeded):
         await make_job(USER, Operation.LIPSYNC)
-    assert await db.read(lambda raw: raw.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]) == 0
+    assert await db.read(lambda tx: tx.fetchval("SELECT COUNT(*) FROM jobs")) == 0
     assert await quota.ledger_entries(GUILD) == []
 
 
@@ -358,8 +366,8 @@ async def test_cancelled_callers_leave_every_job_with_its_hold(
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    # The worker thread runs transactions in order: once this read ran, all queued ones did.
-    jobs = await db.read(lambda raw: raw.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+    await db.settled()  # every write that started has finished (the others never will)
+    jobs = await db.read(lambda tx: tx.fetchval("SELECT COUNT(*) FROM jobs"))
 
     assert len(done) <= jobs <= 30
     holds = await quota.ledger_entries(GUILD)

@@ -220,3 +220,15 @@ async def test_a_job_without_a_token_never_has_a_live_token(
         NewJob(USER, GUILD, CHANNEL, Operation.GENERATE, {"prompt": "x"}, "simulator")
     )
     assert (job.interaction_token, job.token_expires_at) == (None, None)
+
+
+async def test_the_health_check_and_metrics_queries_answer(
+    store: JobStore, make_job: MakeJob
+) -> None:
+    await store.ping()  # what /healthz asks, on either backend
+    job = await make_job(USER)
+    await store.finish_succeeded(job.id)
+    counts = await store.status_counts()
+    assert counts[StoredStatus.SUCCEEDED] == 1 and counts[StoredStatus.PENDING] == 0
+    assert await store.secret("webhook", lambda: "first") == "first"
+    assert await store.secret("webhook", lambda: "second") == "first"  # made once ever
