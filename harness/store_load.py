@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from bot.pika.job import Operation
@@ -47,10 +48,16 @@ def hold_many(url: str, guild_id: int, user_id: int, attempts: int, barrier: Any
     out.put(asyncio.run(run()))
 
 
+def guild_of(user_id: int, guilds: Sequence[int]) -> int:
+    """The guild a benchmark member makes their jobs in (members are dealt out in turn)."""
+    return guilds[user_id % len(guilds)]
+
+
 def hold_and_charge(
-    url: str, guild_id: int, users: range, pairs: int, barrier: Any, out: Any
+    url: str, guilds: Sequence[int], users: range, pairs: int, barrier: Any, out: Any
 ) -> None:
-    """Make ``pairs`` jobs (hold, then charge) over ``users``; put (started, ended) on ``out``."""
+    """Make ``pairs`` jobs (hold, then charge) over ``users``, each in their guild (``guild_of``);
+    put (started, ended) on ``out``."""
 
     async def run() -> tuple[float, float]:
         db = await open_database(url)
@@ -63,7 +70,8 @@ def hold_and_charge(
                 while remaining > 0:
                     remaining -= 1
                     job = await store.create_job(
-                        new_job(user_id, guild_id, f"benchmark video {remaining}"), roles=(77, 78)
+                        new_job(user_id, guild_of(user_id, guilds), f"benchmark video {remaining}"),
+                        roles=(77, 78),
                     )
                     await store.finish_succeeded(job.id, result_url="https://cdn.example/v.mp4")
 
