@@ -88,6 +88,9 @@ class Database(ABC):
     """
 
     dialect: Dialect
+    functions = False
+    """Whether the store's functions on the server (``bot.store.functions``) are there to run
+    a new job and a job's status change in one statement each (PostgreSQL, schema 5 on)."""
     clock: Clock
     schema_version: int
     name: str
@@ -96,6 +99,15 @@ class Database(ABC):
     @abstractmethod
     async def write(self, work: Work[T]) -> T:
         """Run ``work`` in a write transaction; raise what it raises (nothing is then written)."""
+
+    async def write_one(self, sql: str, *args: Any) -> Row | None:
+        """Run one statement as a write of its own; return its first row (None: no row).
+
+        The same as ``write`` of that one statement, which is what SQLite does. PostgreSQL
+        sends it without BEGIN and COMMIT (a statement is a transaction by itself): one round
+        trip, and any lock it takes ends with it.
+        """
+        return await self.write(lambda tx: tx.fetchone(sql, *args))
 
     @abstractmethod
     async def read(self, work: Work[T]) -> T:

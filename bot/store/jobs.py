@@ -11,7 +11,7 @@ from bot.domain.errors import QuotaExceeded, QuotaReason
 from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import JobStatus
-from bot.store import ledger, policies, queue
+from bot.store import functions, ledger, policies, queue
 from bot.store.clock import encode_optional_time, encode_time
 from bot.store.database import Database
 from bot.store.errors import InvalidTransitionError, JobNotFoundError
@@ -36,6 +36,7 @@ class JobStore:
     def __init__(self, db: Database, quota: QuotaEngine) -> None:
         self._db = db
         self.quota = quota
+        self._periods = functions.PeriodGuesses(quota.defaults)
 
     @property
     def database(self) -> Database:
@@ -108,7 +109,12 @@ class JobStore:
                 await self._queue_or_refuse(tx, settings, new.owner_id, job_id, now)
             return job_from_row(await _select_job(tx, job_id))
 
-        job = await self._db.write(work)
+        if self._db.functions:
+            job = await functions.create_job(
+                self._db, self.quota.defaults, self._periods, new, request_text, roles, exempt
+            )
+        else:
+            job = await self._db.write(work)
         log.info(
             "Job %d stored: %s by user %d in guild %d, %d credits held",
             job.id,
@@ -460,7 +466,12 @@ class JobStore:
                 return row, await _settle(tx, job_id, new_status, now, HoldState(row["hold_state"]))
             return row, HoldState(row["hold_state"])
 
-        row, hold = await self._db.write(work)
+        if self._db.functions:
+            now = self._db.clock.now()
+            row = await functions.update_job(self._db, job_id, new_status.value, now, changes)
+            hold = None if row["hold_state"] is None else HoldState(row["hold_state"])
+        else:
+            row, hold = await self._db.write(work)
         if hold is None:
             log.debug("Job %d already finished; ignored a %s report", job_id, new_status.value)
             return False

@@ -133,11 +133,13 @@ async def record_grant(
     return await grant_balance(tx, guild_id, user_id)
 
 
-# The repeated "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
-# settlements for these lookups (it only uses a partial index whose condition it can see).
+# The "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
+# settlements for this lookup (it only uses a partial index whose condition it can see). A
+# scalar subquery, not NOT EXISTS: PostgreSQL may plan an anti join as a read of every
+# settlement per hold, and a prepared statement planned while the ledger was small keeps it.
 _NOT_RELEASED = (
-    "NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.job_id = h.job_id "
-    "AND r.kind IN ('charge', 'release') AND r.kind = 'release')"
+    "(SELECT r.kind FROM ledger AS r WHERE r.job_id = h.job_id "
+    "AND r.kind IN ('charge', 'release')) IS DISTINCT FROM 'release'"
 )
 
 

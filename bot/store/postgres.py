@@ -5,11 +5,16 @@ transaction-level advisory lock (``Tx.lock_guild``, for quota checks and the que
 job's row (``SELECT ... FOR UPDATE``), so processes sharing the database never both pass one
 check. A write that loses a deadlock or a serialization race is rolled back whole by the
 server and run again. Reads run in a READ ONLY REPEATABLE READ transaction: one snapshot.
+
+The two hot paths, a new job and a job's status change, are one statement each
+(``write_one``: a call of the store's PL/pgSQL functions, ``bot.store.functions``), sent
+without BEGIN/COMMIT: one round trip, and the guild's lock ends with the statement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -19,7 +24,7 @@ import asyncpg
 
 from bot.store.clock import Clock, SystemClock
 from bot.store.database import Database, Migration, Work, load_migrations
-from bot.store.errors import SchemaTooNewError, StoreError
+from bot.store.errors import SchemaTooNewError, StoreError, StoreFunctionRefused
 from bot.store.sql import POSTGRES, Dialect, Row, to_dollar
 
 log = logging.getLogger(__name__)
@@ -29,6 +34,15 @@ T = TypeVar("T")
 MIGRATION_LOCK = -0x70696B61_6D696772  # "pikamigr": never a guild id (those are positive)
 _RETRY_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _ATTEMPTS = 5
+_REFUSALS = "PK"  # the SQLSTATE class of the store's own functions (migrations 0005 on)
+FUNCTIONS_SCHEMA = 5
+"""The schema from which ``pika_create_job`` and ``pika_update_job`` exist."""
+
+
+def _refused(error: asyncpg.PostgresError) -> StoreFunctionRefused:
+    detail = getattr(error, "detail", None)
+    figures = json.loads(detail) if detail else {}
+    return StoreFunctionRefused(error.sqlstate, str(getattr(error, "message", error)), figures)
 
 
 def describe(url: str) -> str:
@@ -101,13 +115,20 @@ class PostgresDatabase(Database):
         self.name = name
         self.clock = clock
         self.schema_version = schema_version
+        self.functions = schema_version >= FUNCTIONS_SCHEMA
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
 
     async def write(self, work: Work[T]) -> T:
+        return await self._submit(work, in_transaction=True)
+
+    async def write_one(self, sql: str, *args: Any) -> Row | None:
+        return await self._submit(lambda tx: tx.fetchone(sql, *args), in_transaction=False)
+
+    async def _submit(self, work: Work[T], *, in_transaction: bool) -> T:
         self._check_open()
         started = _Started(asyncio.current_task())
-        task = asyncio.create_task(self._write(work, started))
+        task = asyncio.create_task(self._write(work, started, in_transaction))
         self._writes.add(task)
         task.add_done_callback(_forget(self._writes))
         try:
@@ -117,14 +138,18 @@ class PostgresDatabase(Database):
                 task.cancel()
             raise
 
-    async def _write(self, work: Work[T], started: _Started) -> T:
+    async def _write(self, work: Work[T], started: _Started, in_transaction: bool) -> T:
         async with self._pool.acquire() as connection:
             for attempt in range(1, _ATTEMPTS + 1):
                 started.begin()
                 try:
+                    if not in_transaction:  # one statement: its own transaction
+                        return await work(PostgresTx(connection))
                     async with connection.transaction():
                         return await work(PostgresTx(connection))
                 except asyncpg.PostgresError as error:
+                    if error.sqlstate.startswith(_REFUSALS):
+                        raise _refused(error) from None
                     if error.sqlstate not in _RETRY_STATES or attempt == _ATTEMPTS:
                         raise
                     log.debug("write lost a race (%s), attempt %d; again", error.sqlstate, attempt)
@@ -165,6 +190,13 @@ def _forget(tasks: set[asyncio.Task[Any]]) -> Any:
             task.exception()  # a caller that was cancelled no longer hears of it
 
     return done
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to undo when a connection goes back to the pool (asyncpg's own reset, one
+    more round trip per transaction, would drop session state the store never sets: its
+    locks end with their transactions, and it sets no session variables and listens on no
+    pooled connection). An unfinished transaction is still rolled back by asyncpg first."""
 
 
 async def _migrate(
@@ -211,7 +243,9 @@ async def open_postgres(
     name = describe(url)
     steps = load_migrations("postgres") if migrations is None else list(migrations)
     try:
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, reset=_keep_session
+        )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise StoreError(f"cannot connect to {name}: {error}") from error
     try:

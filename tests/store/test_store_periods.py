@@ -175,3 +175,28 @@ async def test_usage_counts_in_the_period_the_job_was_made_in(
     assert (await quota.status(GUILD, USER)).remaining == 2
     usage = await quota.usage_report(GUILD)
     assert usage == []
+
+
+async def test_a_change_of_period_or_zone_between_two_jobs_applies_to_the_second(
+    backend: str, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
+) -> None:
+    # On PostgreSQL the window is computed from the period last seen for the guild, and the
+    # server refuses it when the guild has changed since; the job is then checked again.
+    assert store.database.functions == (backend == "postgres")
+    await quota.set_guild_allowance(GUILD, 2, QuotaPeriod.WEEK)
+    clock.set(utc(2025, 1, 14, 12))  # Tuesday
+    await make_job(USER)
+    await make_job(USER)
+    clock.set(utc(2025, 1, 15, 12))  # Wednesday: the week's two are spent
+    with pytest.raises(QuotaExceeded) as refused:
+        await make_job(USER)
+    assert refused.value.resets_at == utc(2025, 1, 20)
+
+    await quota.set_period(GUILD, QuotaPeriod.DAY)  # Tuesday's jobs no longer count
+    await make_job(USER)
+    # UTC+14: Thursday there since 10:00 UTC, so the job made at noon counts in this day too.
+    await quota.set_timezone(GUILD, "Pacific/Kiritimati")
+    await make_job(USER)
+    with pytest.raises(QuotaExceeded) as refused:
+        await make_job(USER)
+    assert refused.value.resets_at == utc(2025, 1, 16, 10)  # Friday 00:00 at UTC+14
