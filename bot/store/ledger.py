@@ -133,14 +133,22 @@ async def record_grant(
     return await grant_balance(tx, guild_id, user_id)
 
 
-# The "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
-# settlements for this lookup (it only uses a partial index whose condition it can see). A
-# scalar subquery, not NOT EXISTS: PostgreSQL may plan an anti join as a read of every
-# settlement per hold, and a prepared statement planned while the ledger was small keeps it.
-_NOT_RELEASED = (
-    "(SELECT r.kind FROM ledger AS r WHERE r.job_id = h.job_id "
-    "AND r.kind IN ('charge', 'release')) IS DISTINCT FROM 'release'"
-)
+# The repeated "kind IN ('charge', 'release')" lets SQLite use the partial unique index on
+# settlements for these lookups (it only uses a partial index whose condition it can see).
+_NOT_RELEASED = {
+    "sqlite": "NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.job_id = h.job_id "
+    "AND r.kind IN ('charge', 'release') AND r.kind = 'release')",
+    # A scalar subquery: PostgreSQL may plan the anti join above as a read of every
+    # settlement per hold, and a prepared statement planned while the ledger was small
+    # keeps that plan. (On SQLite the NOT EXISTS is the faster.)
+    "postgres": "(SELECT r.kind FROM ledger AS r WHERE r.job_id = h.job_id "
+    "AND r.kind IN ('charge', 'release')) IS DISTINCT FROM 'release'",
+}
+
+
+def _not_released(tx: Tx) -> str:
+    """SQL that is true when the hold ``h`` was not released."""
+    return _NOT_RELEASED[tx.dialect.name]
 
 
 async def allowance_used(tx: Tx, guild_id: int, user_id: int, window: PeriodWindow) -> int:
@@ -149,7 +157,7 @@ async def allowance_used(tx: Tx, guild_id: int, user_id: int, window: PeriodWind
         await tx.fetchval(
             "SELECT COALESCE(SUM(h.amount - h.grant_amount), 0) FROM ledger AS h "
             "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.user_id = ? "
-            f"AND h.created_at >= ? AND h.created_at < ? AND {_NOT_RELEASED}",
+            f"AND h.created_at >= ? AND h.created_at < ? AND {_not_released(tx)}",
             guild_id,
             user_id,
             encode_time(window.start),
@@ -167,7 +175,7 @@ async def grant_balance(tx: Tx, guild_id: int, user_id: int) -> int:
             " - (SELECT COALESCE(SUM(h.grant_amount), 0) FROM ledger AS h "
             "    WHERE h.guild_id = ?1 AND h.user_id = ?2 AND h.kind = 'hold'"
             "    AND h.grant_amount > 0"
-            f"   AND {_NOT_RELEASED})",
+            f"   AND {_not_released(tx)})",
             guild_id,
             user_id,
         )
@@ -196,7 +204,7 @@ async def guild_spend_from_ledger(tx: Tx, guild_id: int, window: PeriodWindow) -
         await tx.fetchval(
             "SELECT COALESCE(SUM(h.amount), 0) FROM ledger AS h "
             "WHERE h.kind = 'hold' AND h.guild_id = ? AND h.created_at >= ? AND h.created_at < ? "
-            f"AND {_NOT_RELEASED}",
+            f"AND {_not_released(tx)}",
             guild_id,
             encode_time(window.start),
             encode_time(window.end),
@@ -308,7 +316,7 @@ async def audit(tx: Tx) -> list[str]:
         f"""
         WITH actual AS (
             SELECT h.guild_id, {bucket} AS bucket, SUM(h.amount) AS credits
-            FROM ledger AS h WHERE h.kind = 'hold' AND {_NOT_RELEASED}
+            FROM ledger AS h WHERE h.kind = 'hold' AND {_not_released(tx)}
             GROUP BY 1, 2
         )
         SELECT g.guild_id, g.bucket, g.credits, COALESCE(a.credits, 0)
