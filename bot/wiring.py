@@ -19,6 +19,7 @@ from bot.jobs.outlet import DiscordOutlet
 from bot.jobs.push import WebhookSigner
 from bot.pika.provider import PikaProvider
 from bot.store import BlockedWords, Clock, JobStore, MemberSettings, QuotaEngine
+from bot.store.wakes import DatabaseWakeBus
 
 
 def simulator_warning(settings: Settings) -> str | None:
@@ -87,6 +88,7 @@ def build_dependencies(
         now=clock.now,
         simulated=settings.pika_provider is ProviderName.SIMULATOR,
         signer=signer,
+        wakes=DatabaseWakeBus(store.database),
     )
     accounts = AccountService(store, quota, capabilities)
     blocked = BlockedWords(store.database)

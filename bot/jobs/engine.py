@@ -201,7 +201,7 @@ class JobEngine:
         await self._take_up(held, every_queue=True)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._held))
         if self.wakes is not None:
-            self.wakes.subscribe(self._woken)
+            await self.wakes.subscribe(self._woken)
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
         self._lease_task = asyncio.create_task(self._keep_leases(), name="job-leases")
 
