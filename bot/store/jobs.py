@@ -526,19 +526,28 @@ class JobStore:
 
     async def claim_jobs(self, owner: str, until: datetime, limit: int = 500) -> list[int]:
         """Take over unfinished jobs nobody holds (no lease, or one that expired: its process
-        died or stalled); return the jobs taken."""
-        now = encode_time(self._db.clock.now())
+        died or stalled); return the jobs taken.
+
+        A job with no lease at all is left to its maker for one lease's length: it is stored
+        before the process that made it leases it, and taking it in that gap would only move
+        it to a process that knows less of it (no interaction, no progress shown yet).
+        """
+        clock = self._db.clock.now()
+        now = encode_time(clock)
+        unleased_since = encode_time(clock - max(until - clock, timedelta(0)))
 
         async def work(tx: Tx) -> list[int]:
             rows = await tx.fetchall(
                 "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ("
-                f"SELECT id FROM jobs WHERE {_UNFINISHED} AND (lease_owner IS NULL "
+                f"SELECT id FROM jobs WHERE {_UNFINISHED} "
+                "AND ((lease_owner IS NULL AND created_at < ?5) "
                 "OR (lease_owner <> ?1 AND lease_expires_at < ?3)) "
                 f"ORDER BY id LIMIT ?4{tx.dialect.skip_locked}) RETURNING id",
                 owner,
                 encode_time(until),
                 now,
                 limit,
+                unleased_since,
             )
             return sorted(int(row[0]) for row in rows)
 
