@@ -91,6 +91,7 @@ def build_dependencies(
     accounts = AccountService(store, quota, capabilities)
     blocked = BlockedWords(store.database)
     members = MemberSettings(store.database)
+    admin = ServerAdmin(quota, blocked)
     launcher = Launcher(
         store=store,
         engine=engine,
@@ -103,6 +104,7 @@ def build_dependencies(
         personal_allowance=settings.quota_personal_allowance,
         blocked_words=blocked.words,
         member_settings=members,
+        server_language=admin.language,
     )
     return Dependencies(
         settings=settings,
@@ -114,6 +116,6 @@ def build_dependencies(
         engine=engine,
         launcher=launcher,
         accounts=accounts,
-        admin=ServerAdmin(quota, blocked),
+        admin=admin,
         members=members,
     )
