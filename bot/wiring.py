@@ -93,6 +93,7 @@ def build_dependencies(
     accounts = AccountService(store, quota, capabilities)
     blocked = BlockedWords(store.database)
     members = MemberSettings(store.database)
+    admin = ServerAdmin(quota, blocked)
     launcher = Launcher(
         store=store,
         engine=engine,
@@ -105,6 +106,7 @@ def build_dependencies(
         personal_allowance=settings.quota_personal_allowance,
         blocked_words=blocked.words,
         member_settings=members,
+        server_language=admin.language,
     )
     return Dependencies(
         settings=settings,
@@ -116,6 +118,6 @@ def build_dependencies(
         engine=engine,
         launcher=launcher,
         accounts=accounts,
-        admin=ServerAdmin(quota, blocked),
+        admin=admin,
         members=members,
     )

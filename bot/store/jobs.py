@@ -80,8 +80,8 @@ class JobStore:
                 "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
                 "parent_job_id, provider, interaction_app_id, interaction_token, "
                 "token_expires_at, created_at, updated_at, hold_cost, upload_limit, status, "
-                "started_at, private) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "started_at, private, locale) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 new.owner_id,
                 new.guild_id,
                 new.channel_id,
@@ -99,6 +99,7 @@ class JobStore:
                 "pending" if exempt else "waiting",
                 stamp if exempt else None,
                 int(new.private),
+                new.locale,
             )
             await tx.execute("UPDATE jobs SET queue_seq = id WHERE id = ?", job_id)
             await ledger.record_hold(
