@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.blocked import BlockedWordsFull
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
 from bot.errors import BadInput, NotAllowed, Number
 from bot.jobs.accounts import ServerAdmin
-from bot.store import BlockedWordsFull
 from bot.ui import render
 from bot.ui.command_text import L
 from bot.ui.errors import member_locale

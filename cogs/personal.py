@@ -8,14 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.member import MemberDefaults
+from bot.domain.member import UNSET, MemberDefaults
 from bot.domain.operations import Operation
 from bot.domain.text import clean_text
 from bot.errors import BadInput
 from bot.jobs.scope import billing_scope
 from bot.jobs.show import show_again
 from bot.pika.requests import AspectRatio
-from bot.store import UNSET
 from bot.ui import render
 from bot.ui.command_text import L
 from bot.ui.errors import member_locale
