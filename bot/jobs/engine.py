@@ -197,7 +197,11 @@ class JobEngine:
         holds, then start tracking (and keep the leases alive)."""
         self.durations.load(await self.store.recent_durations())
         held = set(await self.store.renew_leases(self.owner, self._lease_until()))
-        held |= set(await self.store.claim_jobs(self.owner, self._lease_until(), limit=100_000))
+        held |= set(
+            await self.store.claim_jobs(
+                self.owner, self._lease_until(), limit=100_000, starting=True
+            )
+        )
         await self._take_up(held, every_queue=True)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._held))
         if self.wakes is not None:

@@ -525,17 +525,22 @@ class JobStore:
 
         return await self._db.write(work)
 
-    async def claim_jobs(self, owner: str, until: datetime, limit: int = 500) -> list[int]:
+    async def claim_jobs(
+        self, owner: str, until: datetime, limit: int = 500, *, starting: bool = False
+    ) -> list[int]:
         """Take over unfinished jobs nobody holds (no lease, or one that expired: its process
         died or stalled); return the jobs taken.
 
         A job with no lease at all is left to its maker for one lease's length: it is stored
         before the process that made it leases it, and taking it in that gap would only move
-        it to a process that knows less of it (no interaction, no progress shown yet).
+        it to a process that knows less of it (no interaction, no progress shown yet). A process
+        ``starting`` takes them at once: after a crash of the only process (or a store from
+        before leases) nobody else will.
         """
         clock = self._db.clock.now()
         now = encode_time(clock)
-        unleased_since = encode_time(clock - max(until - clock, timedelta(0)))
+        grace = timedelta(0) if starting else max(until - clock, timedelta(0))
+        unleased_since = encode_time(clock - grace + timedelta(microseconds=1))
 
         async def work(tx: Tx) -> list[int]:
             rows = await tx.fetchall(

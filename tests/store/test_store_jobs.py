@@ -253,3 +253,13 @@ async def test_an_unleased_job_is_left_to_its_maker_for_one_lease_then_taken_ove
     await store.renew_leases("other", clock.now() + 2 * lease)
     clock.advance(seconds=31)
     assert await store.claim_jobs("third", clock.now() + lease) == [orphan.id]
+
+
+async def test_a_starting_process_takes_unleased_jobs_at_once(
+    clock: FakeClock, store: JobStore, make_job: MakeJob
+) -> None:
+    job = await make_job(USER)  # the only process crashed before leasing it
+    until = clock.now() + timedelta(seconds=30)
+
+    assert await store.claim_jobs("restarted", until) == []
+    assert await store.claim_jobs("restarted", until, starting=True) == [job.id]
