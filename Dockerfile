@@ -11,6 +11,9 @@ RUN useradd --create-home --uid 10001 bot
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
+# The catalogs live outside /app/data, which is a volume and would hide them.
+COPY data/locales ./locales
+ENV LOCALES_DIR=/app/locales
 RUN pip install . && mkdir -p /app/data && chown bot:bot /app/data
 
 USER bot

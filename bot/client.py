@@ -21,6 +21,7 @@ from bot.errors import ShuttingDown
 from bot.extensions import EXTENSIONS
 from bot.pika.capabilities import Capabilities
 from bot.ui.buttons import DYNAMIC_ITEMS
+from bot.ui.command_text import CatalogTranslator
 from bot.ui.errors import report_interaction_error
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class PikaBot(commands.AutoShardedBot):
             except Exception:
                 log.exception("Failed to load extension %s", extension)
         drop_unsupported(self.tree, self.deps.capabilities)
+        # Before the sync: the command names and descriptions go to Discord in every language.
+        await self.tree.set_translator(CatalogTranslator())
         for item in self.dynamic_items():
             self.add_dynamic_items(item)
         if self.settings.shard_ids is None or 0 in self.settings.shard_ids:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from discord import app_commands
@@ -14,11 +14,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def tree_fingerprint(tree: app_commands.CommandTree) -> str:
+async def tree_payload(tree: app_commands.CommandTree) -> list[dict[str, Any]]:
+    """What ``tree.sync()`` sends for the global commands, translations included.
+
+    With a translator set, discord.py syncs ``get_translated_payload`` (the names and
+    descriptions with their ``*_localizations``), not ``to_dict``; hashing the same payload
+    means a changed translation is synced too.
+    """
+    translator = tree.translator
+    commands = tree.get_commands()
+    if translator is None:
+        return [command.to_dict(tree) for command in commands]
+    return [await command.get_translated_payload(tree, translator) for command in commands]
+
+
+async def tree_fingerprint(tree: app_commands.CommandTree) -> str:
     """Hash what Discord would be told about the global commands."""
-    payload = sorted(
-        (command.to_dict(tree) for command in tree.get_commands()), key=lambda c: c["name"]
-    )
+    payload = sorted(await tree_payload(tree), key=lambda c: c["name"])
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -55,7 +67,7 @@ async def sync_if_changed(
     tree: app_commands.CommandTree, state: SyncState, key: str, *, force: bool = False
 ) -> bool:
     """Sync the global commands when they changed (or when forced); return whether it synced."""
-    fingerprint = tree_fingerprint(tree)
+    fingerprint = await tree_fingerprint(tree)
     if not force and state.is_current(key, fingerprint):
         log.info("Slash commands unchanged; not syncing")
         return False

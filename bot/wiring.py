@@ -19,6 +19,7 @@ from bot.jobs.outlet import DiscordOutlet
 from bot.jobs.push import WebhookSigner
 from bot.pika.provider import PikaProvider
 from bot.store import BlockedWords, Clock, JobStore, MemberSettings, QuotaEngine
+from bot.store.wakes import DatabaseWakeBus
 
 
 def simulator_warning(settings: Settings) -> str | None:
@@ -87,10 +88,12 @@ def build_dependencies(
         now=clock.now,
         simulated=settings.pika_provider is ProviderName.SIMULATOR,
         signer=signer,
+        wakes=DatabaseWakeBus(store.database),
     )
     accounts = AccountService(store, quota, capabilities)
     blocked = BlockedWords(store.database)
     members = MemberSettings(store.database)
+    admin = ServerAdmin(quota, blocked)
     launcher = Launcher(
         store=store,
         engine=engine,
@@ -103,6 +106,7 @@ def build_dependencies(
         personal_allowance=settings.quota_personal_allowance,
         blocked_words=blocked.words,
         member_settings=members,
+        server_language=admin.language,
     )
     return Dependencies(
         settings=settings,
@@ -114,6 +118,6 @@ def build_dependencies(
         engine=engine,
         launcher=launcher,
         accounts=accounts,
-        admin=ServerAdmin(quota, blocked),
+        admin=admin,
         members=members,
     )

@@ -14,6 +14,9 @@ from bot.jobs.engine import JobEngine
 from bot.jobs.scope import billing_scope
 from bot.ui import render
 from bot.ui.buttons import cancel_job
+from bot.ui.command_text import L
+from bot.ui.errors import member_locale
+from bot.ui.i18n import t
 from bot.ui.job_option import AnyJob, UnfinishedJob
 
 if TYPE_CHECKING:
@@ -26,7 +29,7 @@ class Account(commands.Cog):
         self.accounts = accounts
         self.engine = engine
 
-    @app_commands.command(description="Your credits, when they reset, and what each video costs")
+    @app_commands.command(description=L("cmd.quota"))
     async def quota(self, interaction: discord.Interaction) -> None:
         member = interaction.user
         scope = billing_scope(interaction)
@@ -46,21 +49,23 @@ class Account(commands.Cog):
             resolutions=offered.resolutions,
             durations=offered.durations,
             personal=personal,
+            locale=member_locale(interaction),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(description="Your recent videos")
+    @app_commands.command(description=L("cmd.jobs"))
     async def jobs(self, interaction: discord.Interaction) -> None:
         records = await self.accounts.recent_jobs(billing_scope(interaction), interaction.user.id)
+        locale = member_locale(interaction)
         if not records:
-            await interaction.response.send_message(
-                "You haven't made any videos here yet. Try `/generate`!", ephemeral=True
-            )
+            await interaction.response.send_message(t(locale, "jobs.none"), ephemeral=True)
             return
-        await interaction.response.send_message(embed=render.jobs_embed(records), ephemeral=True)
+        await interaction.response.send_message(
+            embed=render.jobs_embed(records, locale), ephemeral=True
+        )
 
-    @app_commands.command(description="One of your videos: its status and result")
-    @app_commands.describe(id="The job number (pick from the list)")
+    @app_commands.command(description=L("cmd.job"))
+    @app_commands.describe(id=L("opt.id"))
     async def job(
         self, interaction: discord.Interaction, id: app_commands.Transform[int, AnyJob]
     ) -> None:
@@ -70,11 +75,11 @@ class Account(commands.Cog):
             id,
             sees_everyone=interaction.permissions.manage_guild,
         )
-        embed = render.job_embed(record, self.engine.view(record))
+        embed = render.job_embed(record, self.engine.view(record), member_locale(interaction))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @app_commands.command(description="Stop one of your videos that is still being made")
-    @app_commands.describe(job="The job to cancel (pick from the list)")
+    @app_commands.command(description=L("cmd.cancel"))
+    @app_commands.describe(job=L("opt.job"))
     async def cancel(
         self, interaction: discord.Interaction, job: app_commands.Transform[int, UnfinishedJob]
     ) -> None:

@@ -19,6 +19,7 @@ from bot.pika.requests import (
     PikaffectRequest,
     SwapRequest,
 )
+from bot.ui.command_text import L
 from bot.ui.inputs import IMAGE, VIDEO, media_input
 from cogs import _choices as choices
 from cogs._options import drop_unset, generation_options
@@ -37,14 +38,14 @@ class Create(commands.Cog):
         self.launcher = launcher
         self.capabilities = capabilities
 
-    @app_commands.command(description="Make a video from a prompt, an image or a video")
+    @app_commands.command(description=L("cmd.generate"))
     @app_commands.describe(
-        prompt="What the video shows",
-        image="Start from this image (PNG, JPEG, WebP or GIF)",
-        video="Start from this video (MP4; models 1.0 and 1.5)",
-        model="Pika model (default: the service's first)",
-        style="A look (model 1.0 only)",
-        sfx="Add sound effects (model 1.0 only)",
+        prompt=L("opt.generate.prompt"),
+        image=L("opt.image"),
+        video=L("opt.video"),
+        model=L("opt.model"),
+        style=L("opt.style"),
+        sfx=L("opt.sfx"),
         **choices.GENERATION_HELP,
     )
     @app_commands.choices(model=choices.MODELS, **choices.GENERATION_CHOICES)
@@ -69,7 +70,7 @@ class Create(commands.Cog):
         sfx: bool | None = None,
     ) -> None:
         if not (prompt or image or video):
-            raise BadInput("Give a `prompt`, an `image` or a `video` to start from.")
+            raise BadInput("input.generate.need_input")
         defaults = await self.launcher.member_defaults(interaction.user.id)
         if model is None:
             # The member's default if this service offers it, else the service's first, so a
@@ -108,11 +109,11 @@ class Create(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=attached)
 
-    @app_commands.command(description="Apply a Pikaffect (Squish, Melt, Inflate...) to an image")
+    @app_commands.command(description=L("cmd.pikaffect"))
     @app_commands.describe(
-        image="The image to bring to life",
-        effect="The effect",
-        prompt="Anything to add about the scene",
+        image=L("opt.pikaffect.image"),
+        effect=L("opt.effect"),
+        prompt=L("opt.pikaffect.prompt"),
     )
     @app_commands.choices(effect=choices.PIKAFFECTS)
     async def pikaffect(
@@ -128,17 +129,17 @@ class Create(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=[picture])
 
-    @app_commands.command(description="Compose a scene from up to five images")
+    @app_commands.command(description=L("cmd.ingredients"))
     @app_commands.describe(
-        prompt="What happens in the scene",
-        image1="An ingredient image",
-        image2="Another ingredient image",
-        image3="Another ingredient image",
-        image4="Another ingredient image",
-        image5="Another ingredient image",
-        mode="precise keeps the images faithful; creative takes liberties",
-        model="Pika model (2.0 or newer)",
-        aspect_ratio="Shape of the video (default 16:9)",
+        prompt=L("opt.ingredients.prompt"),
+        image1=L("opt.ingredients.image1"),
+        image2=L("opt.ingredients.image2"),
+        image3=L("opt.ingredients.image3"),
+        image4=L("opt.ingredients.image4"),
+        image5=L("opt.ingredients.image5"),
+        mode=L("opt.mode"),
+        model=L("opt.ingredients.model"),
+        aspect_ratio=L("opt.ingredients.aspect_ratio"),
     )
     @app_commands.choices(
         mode=choices.INGREDIENT_MODES,
@@ -177,11 +178,11 @@ class Create(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=pictures)
 
-    @app_commands.command(description="Pika Additions: add what an image shows into a video")
+    @app_commands.command(description=L("cmd.additions"))
     @app_commands.describe(
-        video="The video (MP4)",
-        image="What to add (an image)",
-        prompt="How to integrate it into the video",
+        video=L("opt.additions.video"),
+        image=L("opt.additions.image"),
+        prompt=L("opt.additions.prompt"),
     )
     async def additions(
         self,
@@ -194,12 +195,12 @@ class Create(commands.Cog):
         request = after_checks(AdditionsRequest, video=clip.url, image=picture.url, prompt=prompt)
         await self.launcher.from_command(interaction, request, media=[clip, picture])
 
-    @app_commands.command(description="Pika Swap: replace something in a video")
+    @app_commands.command(description=L("cmd.swap"))
     @app_commands.describe(
-        video="The video (MP4)",
-        image="A reference image for the new thing",
-        swap="What to replace in the video",
-        prompt="What replaces it",
+        video=L("opt.additions.video"),
+        image=L("opt.swap.image"),
+        swap=L("opt.swap.swap"),
+        prompt=L("opt.swap.prompt"),
     )
     async def swap(
         self,

@@ -21,6 +21,7 @@ from bot.pika.requests import (
     RepromptRequest,
     UpscaleRequest,
 )
+from bot.ui.command_text import L
 from bot.ui.inputs import AUDIO, media_input, speech_window
 from bot.ui.job_option import FinishedJob
 from cogs import _choices as choices
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 
 Percent = app_commands.Range[float, 0, 100]
 Seconds = app_commands.Range[float, 0, 3600]
-VIDEO_HELP = "The video to change (MP4); or use `job`"
-JOB_HELP = "One of your finished videos; or attach `video`"
+VIDEO_HELP = L("opt.source.video")
+JOB_HELP = L("opt.source.job")
 JobOption = app_commands.Transform[int, FinishedJob]
 
 
@@ -41,13 +42,13 @@ class Edit(commands.Cog):
     def __init__(self, launcher: Launcher) -> None:
         self.launcher = launcher
 
-    @app_commands.command(description="Make the people in a video speak an audio clip")
+    @app_commands.command(description=L("cmd.lipsync"))
     @app_commands.describe(
         video=VIDEO_HELP,
         job=JOB_HELP,
-        audio="The speech (WAV)",
-        start="Where the speech starts in the audio, in seconds (default 0)",
-        end="Where the speech ends, in seconds (default: its end, cut to the video's length)",
+        audio=L("opt.audio"),
+        start=L("opt.start"),
+        end=L("opt.end"),
     )
     async def lipsync(
         self,
@@ -82,16 +83,16 @@ class Edit(commands.Cog):
             parent_job_id=source.parent_job_id,
         )
 
-    @app_commands.command(description="Redo a region of a video (values in percent of the frame)")
+    @app_commands.command(description=L("cmd.inpaint"))
     @app_commands.describe(
         video=VIDEO_HELP,
         job=JOB_HELP,
-        x="Left edge, 0-100",
-        y="Top edge, 0-100",
-        width="Width, 0-100",
-        height="Height, 0-100",
-        prompt="What the region should show",
-        style="A look",
+        x=L("opt.x"),
+        y=L("opt.y"),
+        width=L("opt.width"),
+        height=L("opt.height"),
+        prompt=L("opt.inpaint.prompt"),
+        style=L("opt.inpaint.style"),
     )
     @app_commands.choices(style=choices.STYLES)
     async def inpaint(
@@ -121,16 +122,16 @@ class Edit(commands.Cog):
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
         )
 
-    @app_commands.command(description="Extend a video's canvas, possibly to a new shape")
+    @app_commands.command(description=L("cmd.outpaint"))
     @app_commands.describe(
         video=VIDEO_HELP,
         job=JOB_HELP,
-        aspect_ratio="The new shape",
-        x="Where the old video sits: left edge, 0-100",
-        y="Top edge, 0-100",
-        width="Width, 0-100",
-        height="Height, 0-100",
-        prompt="What the new space shows",
+        aspect_ratio=L("opt.outpaint.aspect_ratio"),
+        x=L("opt.outpaint.x"),
+        y=L("opt.y"),
+        width=L("opt.width"),
+        height=L("opt.height"),
+        prompt=L("opt.outpaint.prompt"),
     )
     @app_commands.choices(aspect_ratio=choices.ASPECT_RATIOS)
     async def outpaint(
@@ -157,8 +158,8 @@ class Edit(commands.Cog):
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
         )
 
-    @app_commands.command(description="Add 4 seconds to a video")
-    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt="What happens next")
+    @app_commands.command(description=L("cmd.extend"))
+    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt=L("opt.extend.prompt"))
     async def extend(
         self,
         interaction: discord.Interaction,
@@ -179,7 +180,7 @@ class Edit(commands.Cog):
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
         )
 
-    @app_commands.command(description="Make a video sharper, at a higher resolution")
+    @app_commands.command(description=L("cmd.upscale"))
     @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP)
     async def upscale(
         self,
@@ -195,8 +196,8 @@ class Edit(commands.Cog):
             parent_job_id=source.parent_job_id,
         )
 
-    @app_commands.command(description="Remake a video with a new prompt")
-    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt="The new prompt")
+    @app_commands.command(description=L("cmd.reprompt"))
+    @app_commands.describe(video=VIDEO_HELP, job=JOB_HELP, prompt=L("opt.reprompt.prompt"))
     async def reprompt(
         self,
         interaction: discord.Interaction,
@@ -215,12 +216,12 @@ class Edit(commands.Cog):
             interaction, request, media=source.media_list, parent_job_id=source.parent_job_id
         )
 
-    @app_commands.command(description="Remake a video with new options")
+    @app_commands.command(description=L("cmd.edit"))
     @app_commands.describe(
         video=VIDEO_HELP,
         job=JOB_HELP,
-        prompt="The prompt (default: the old one)",
-        style="A look",
+        prompt=L("opt.edit.prompt"),
+        style=L("opt.inpaint.style"),
         **choices.GENERATION_HELP,
     )
     @app_commands.choices(**choices.GENERATION_CHOICES)

@@ -26,6 +26,7 @@ from bot.pika.requests import (
     PikaffectRequest,
     SwapRequest,
 )
+from bot.ui.command_text import L
 from bot.ui.inputs import IMAGE, VIDEO, MediaInput, media_input
 from cogs import _choices as choices
 from cogs._options import drop_unset
@@ -36,19 +37,16 @@ if TYPE_CHECKING:
 Seed = app_commands.Range[int, 0, 2**32 - 1]
 RESOLUTIONS = [app_commands.Choice(name=r, value=r) for r in ("720p", "1080p")]
 DURATIONS = [
-    app_commands.Choice(name="5 seconds", value=5),
-    app_commands.Choice(name="10 seconds", value=10),
+    app_commands.Choice(name=L("choice.duration.5"), value=5),
+    app_commands.Choice(name=L("choice.duration.10"), value=10),
 ]
-EFFECTS = [
-    app_commands.Choice(name=effect.value, value=effect.value)
-    for effect in sorted(OFFICIAL_PIKAFFECTS, key=lambda effect: effect.value)
-]
+EFFECTS = choices.named_choices("effect", sorted(effect.value for effect in OFFICIAL_PIKAFFECTS))
 HELP = {
-    "resolution": "720p or 1080p (1080p costs more)",
-    "duration": "Length of the clip (10 seconds costs more)",
-    "aspect_ratio": "Shape of the video",
-    "negative_prompt": "What the video should not show",
-    "seed": "Seed for a repeatable result",
+    "resolution": L("opt.resolution"),
+    "duration": L("opt.duration"),
+    "aspect_ratio": L("opt.aspect_ratio"),
+    "negative_prompt": L("opt.negative_prompt"),
+    "seed": L("opt.seed"),
 }
 
 
@@ -78,8 +76,8 @@ class Official(commands.Cog):
         offered = [r.value for r in AspectRatio if r.value in self.capabilities.aspect_ratios]
         return [app_commands.Choice(name=r, value=r) for r in offered if current in r][:25]
 
-    @app_commands.command(description="Make a video from a prompt, or from an image and a prompt")
-    @app_commands.describe(prompt="What the video shows", image="Start from this image", **HELP)
+    @app_commands.command(description=L("cmd.generate.official"))
+    @app_commands.describe(prompt=L("opt.generate.prompt"), image=L("opt.generate.image"), **HELP)
     @app_commands.choices(resolution=RESOLUTIONS)
     @app_commands.choices(duration=DURATIONS)
     async def generate(
@@ -113,11 +111,11 @@ class Official(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=attached)
 
-    @app_commands.command(description="Apply a Pikaffect (Squish, Melt, Inflate...) to an image")
+    @app_commands.command(description=L("cmd.pikaffect"))
     @app_commands.describe(
-        image="The image to bring to life",
-        effect="The effect",
-        prompt="Anything to add about the scene",
+        image=L("opt.pikaffect.image"),
+        effect=L("opt.effect"),
+        prompt=L("opt.pikaffect.prompt"),
         negative_prompt=HELP["negative_prompt"],
         seed=HELP["seed"],
     )
@@ -141,15 +139,15 @@ class Official(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=[picture])
 
-    @app_commands.command(description="Compose a scene from up to five images (Pikascenes)")
+    @app_commands.command(description=L("cmd.ingredients.official"))
     @app_commands.describe(
-        prompt="What happens in the scene",
-        image1="An ingredient image",
-        image2="Another ingredient image",
-        image3="Another ingredient image",
-        image4="Another ingredient image",
-        image5="Another ingredient image",
-        mode="precise keeps the images faithful; creative takes liberties",
+        prompt=L("opt.ingredients.prompt"),
+        image1=L("opt.ingredients.image1"),
+        image2=L("opt.ingredients.image2"),
+        image3=L("opt.ingredients.image3"),
+        image4=L("opt.ingredients.image4"),
+        image5=L("opt.ingredients.image5"),
+        mode=L("opt.mode"),
         **HELP,
     )
     @app_commands.choices(mode=choices.INGREDIENT_MODES, resolution=RESOLUTIONS)
@@ -181,11 +179,11 @@ class Official(commands.Cog):
         )
         await self.launcher.from_command(interaction, request, media=pictures)
 
-    @app_commands.command(description="Pika Additions: add what an image shows into a video")
+    @app_commands.command(description=L("cmd.additions"))
     @app_commands.describe(
-        video="The video (MP4)",
-        image="What to add (an image)",
-        prompt="How to integrate it into the video",
+        video=L("opt.additions.video"),
+        image=L("opt.additions.image"),
+        prompt=L("opt.additions.prompt"),
     )
     async def additions(
         self,
@@ -198,12 +196,12 @@ class Official(commands.Cog):
         request = after_checks(AdditionsRequest, video=clip.url, image=picture.url, prompt=prompt)
         await self.launcher.from_command(interaction, request, media=[clip, picture])
 
-    @app_commands.command(description="Pika Swap: replace something in a video")
+    @app_commands.command(description=L("cmd.swap"))
     @app_commands.describe(
-        video="The video (MP4)",
-        image="A reference image for the new thing",
-        swap="What to replace in the video",
-        prompt="What replaces it",
+        video=L("opt.additions.video"),
+        image=L("opt.swap.image"),
+        swap=L("opt.swap.swap"),
+        prompt=L("opt.swap.prompt"),
     )
     async def swap(
         self,
@@ -225,13 +223,13 @@ class Official(commands.Cog):
 
 
 KEYFRAMES_HELP = {
-    "image1": "The first keyframe",
-    "image2": "The next keyframe",
-    "image3": "Another keyframe",
-    "image4": "Another keyframe",
-    "image5": "The last keyframe",
-    "prompt": "What happens (for every transition without its own prompt)",
-    "length": "The whole video, in seconds",
+    "image1": L("opt.keyframes.image1"),
+    "image2": L("opt.keyframes.image2"),
+    "image3": L("opt.keyframes.image3"),
+    "image4": L("opt.keyframes.image4"),
+    "image5": L("opt.keyframes.image5"),
+    "prompt": L("opt.keyframes.prompt"),
+    "length": L("opt.keyframes.length"),
     "resolution": HELP["resolution"],
     "negative_prompt": HELP["negative_prompt"],
     "seed": HELP["seed"],
@@ -266,7 +264,7 @@ class KeyframesCog(commands.Cog):
     def __init__(self, launcher: Launcher) -> None:
         self.launcher = launcher
 
-    @app_commands.command(name="keyframes", description="A video through 2 to 5 images, in order")
+    @app_commands.command(name="keyframes", description=L("cmd.keyframes"))
     @app_commands.describe(**KEYFRAMES_HELP)
     @app_commands.choices(resolution=RESOLUTIONS)
     async def keyframes(
@@ -302,12 +300,12 @@ class KeyframesWithTransitionsCog(commands.Cog):
     def __init__(self, launcher: Launcher) -> None:
         self.launcher = launcher
 
-    @app_commands.command(name="keyframes", description="A video through 2 to 5 images, in order")
+    @app_commands.command(name="keyframes", description=L("cmd.keyframes"))
     @app_commands.describe(
-        transition1="What happens between image 1 and 2",
-        transition2="Between image 2 and 3",
-        transition3="Between image 3 and 4",
-        transition4="Between image 4 and 5",
+        transition1=L("opt.transition1"),
+        transition2=L("opt.transition2"),
+        transition3=L("opt.transition3"),
+        transition4=L("opt.transition4"),
         **KEYFRAMES_HELP,
     )
     @app_commands.choices(resolution=RESOLUTIONS)

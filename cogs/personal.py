@@ -8,15 +8,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.member import MemberDefaults
+from bot.domain.member import UNSET, MemberDefaults
 from bot.domain.operations import Operation
 from bot.domain.text import clean_text
 from bot.errors import BadInput
 from bot.jobs.scope import billing_scope
 from bot.jobs.show import show_again
 from bot.pika.requests import AspectRatio
-from bot.store import UNSET
 from bot.ui import render
+from bot.ui.command_text import L
+from bot.ui.errors import member_locale
 from bot.ui.job_option import FinishedJob
 from cogs import _choices as choices
 
@@ -26,11 +27,9 @@ if TYPE_CHECKING:
 Fps = app_commands.Range[int, 1, 24]
 Motion = app_commands.Range[int, 1, 4]
 ALL_RATIOS = [app_commands.Choice(name=a.value, value=a.value) for a in AspectRatio]
-CLEARABLE = [
-    app_commands.Choice(name=name.replace("_", " "), value=name)
-    for name in MemberDefaults.names()
-    if name != "private_results"
-]
+CLEARABLE = choices.named_choices(
+    "setting", [name for name in MemberDefaults.names() if name != "private_results"]
+)
 NEGATIVE_PROMPT_LIMIT = 500
 
 
@@ -38,16 +37,16 @@ class Personal(commands.Cog):
     def __init__(self, bot: PikaBot) -> None:
         self.bot = bot
 
-    @app_commands.command(description="Your defaults for every command; with no options, see them")
+    @app_commands.command(description=L("cmd.settings"))
     @app_commands.describe(
-        model="Pika model to use when you don't pick one",
-        aspect_ratio="Shape of your videos when you don't pick one",
-        motion="Strength of motion, 1 to 4",
-        fps="Frames per second, 1 to 24",
-        negative_prompt="What your videos should not show",
-        private_results="Post your videos so only you see them (where Discord allows)",
-        clear="Go back to the bot's default for one setting",
-        reset="Go back to the bot's defaults for everything",
+        model=L("opt.settings.model"),
+        aspect_ratio=L("opt.settings.aspect_ratio"),
+        motion=L("opt.motion"),
+        fps=L("opt.fps"),
+        negative_prompt=L("opt.settings.negative_prompt"),
+        private_results=L("opt.private_results"),
+        clear=L("opt.clear"),
+        reset=L("opt.reset"),
     )
     @app_commands.choices(model=choices.MODELS, aspect_ratio=ALL_RATIOS, clear=CLEARABLE)
     async def settings(
@@ -66,19 +65,17 @@ class Personal(commands.Cog):
         capabilities = deps.capabilities
         offered = capabilities.models.get(Operation.GENERATE, ())
         if model is not None and offered and model not in offered:
-            raise BadInput(f"Model {model} is not offered here; pick one of {', '.join(offered)}.")
+            raise BadInput("settings.refusal.model", model=model, choices=", ".join(offered))
         ratios = sorted(capabilities.aspect_ratios)
         if aspect_ratio is not None and ratios and aspect_ratio not in ratios:
             raise BadInput(
-                f"Aspect ratio {aspect_ratio} is not offered here; pick one of {', '.join(ratios)}."
+                "settings.refusal.aspect_ratio", ratio=aspect_ratio, choices=", ".join(ratios)
             )
         negative: Any = UNSET
         if negative_prompt is not None:
             negative = clean_text(negative_prompt) or None
             if negative is not None and len(negative) > NEGATIVE_PROMPT_LIMIT:
-                raise BadInput(
-                    f"A negative prompt can be at most {NEGATIVE_PROMPT_LIMIT} characters."
-                )
+                raise BadInput("settings.refusal.negative_prompt", limit=NEGATIVE_PROMPT_LIMIT)
         changes: dict[str, Any] = {
             "model": UNSET if model is None else model,
             "aspect_ratio": UNSET if aspect_ratio is None else aspect_ratio,
@@ -95,11 +92,11 @@ class Personal(commands.Cog):
         else:
             defaults = await settings.get(interaction.user.id)
         await interaction.response.send_message(
-            embed=render.settings_embed(defaults), ephemeral=True
+            embed=render.settings_embed(defaults, member_locale(interaction)), ephemeral=True
         )
 
-    @app_commands.command(description="Post one of your finished videos again, here")
-    @app_commands.describe(job="The video to bring back (pick from the list)")
+    @app_commands.command(description=L("cmd.show"))
+    @app_commands.describe(job=L("opt.show.job"))
     async def show(
         self, interaction: discord.Interaction, job: app_commands.Transform[int, FinishedJob]
     ) -> None:

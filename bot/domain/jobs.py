@@ -58,6 +58,8 @@ class NewJob:
     """Its size and length against the operation's base cost (``bot.domain.pricing``)."""
     private: bool = False
     """Only its owner sees its messages (the member's "private results" setting)."""
+    locale: str | None = None
+    """The language its public messages use (``bot.ui.i18n``); None: English."""
 
     def request_text(self) -> str:
         if isinstance(self.request_json, str):
@@ -123,6 +125,8 @@ class JobRecord:
     cancelled_by: int | None = None
     private: bool = False
     """Only its owner sees it: ephemeral while the interaction lives, then by DM."""
+    locale: str | None = None
+    """The language its public messages use, fixed when it was made; None: English."""
 
     @property
     def finished(self) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+UNSET: Any = object()
+"""Leave a setting as it is (None clears it back to the bot's default)."""
+
 
 @dataclass(frozen=True)
 class MemberDefaults:

@@ -190,6 +190,14 @@ class ServerAdmin:
     async def set_anyone_can_press(self, guild_id: int, anyone: bool) -> None:
         await self._quota.set_anyone_can_press(guild_id, anyone)
 
+    async def set_language(self, guild_id: int, locale: str | None) -> None:
+        """The language of the server's public messages (a locale tag); None: Discord's."""
+        await self._quota.set_locale(guild_id, locale)
+
+    async def language(self, guild_id: int) -> str | None:
+        """The language chosen with /admin language, if any."""
+        return (await self.settings(guild_id)).locale
+
     async def prepare_personal_use(self, allowance: int) -> None:
         """Give the personal scope its allowance (``QUOTA_PERSONAL_ALLOWANCE``) at each start.
 

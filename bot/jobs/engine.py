@@ -197,11 +197,15 @@ class JobEngine:
         holds, then start tracking (and keep the leases alive)."""
         self.durations.load(await self.store.recent_durations())
         held = set(await self.store.renew_leases(self.owner, self._lease_until()))
-        held |= set(await self.store.claim_jobs(self.owner, self._lease_until(), limit=100_000))
+        held |= set(
+            await self.store.claim_jobs(
+                self.owner, self._lease_until(), limit=100_000, starting=True
+            )
+        )
         await self._take_up(held, every_queue=True)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._held))
         if self.wakes is not None:
-            self.wakes.subscribe(self._woken)
+            await self.wakes.subscribe(self._woken)
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
         self._lease_task = asyncio.create_task(self._keep_leases(), name="job-leases")
 

@@ -30,7 +30,7 @@ from bot.pika.requests import PikaRequest, options_of, prompt_of, size_of, texts
 from bot.store import Clock, JobStore, MemberSettings
 from bot.ui import render
 from bot.ui.buttons import progress_view
-from bot.ui.errors import blocked_word_refusal
+from bot.ui.i18n import Locale, public_locale, resolve
 from bot.ui.inputs import VIDEO, MediaInput, check_probed, media_input, unreadable
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class Launcher:
         personal_allowance: int = 0,
         blocked_words: Callable[[int], Awaitable[list[str]]] | None = None,
         member_settings: MemberSettings | None = None,
+        server_language: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
         self._store = store
         self._engine = engine
@@ -101,6 +102,7 @@ class Launcher:
         self._personal_allowance = personal_allowance
         self._blocked_words = blocked_words
         self._member_settings = member_settings
+        self._server_language = server_language
 
     async def _member_context(
         self, interaction: discord.Interaction
@@ -111,10 +113,7 @@ class Launcher:
         exempt = await self._is_owner(interaction.user)
         if scope == PERSONAL_SCOPE:
             if self._personal_allowance == 0 and not exempt:
-                raise BadInput(
-                    "Videos are made only in servers that installed the bot: personal use "
-                    "(DMs and other servers) is turned off here."
-                )
+                raise BadInput("refusal.personal_off")
             return scope, [], exempt
         member = interaction.user
         roles = [role.id for role in member.roles] if isinstance(member, discord.Member) else []
@@ -132,6 +131,7 @@ class Launcher:
         scope, roles, exempt = await self._member_context(interaction)
         await self._refuse_blocked(scope, request)
         assert interaction.channel_id is not None
+        locale = await self._public_locale(interaction, scope, private=private)
         now = self._clock.now()
         new_job = NewJob(
             owner_id=interaction.user.id,
@@ -147,8 +147,27 @@ class Launcher:
             upload_limit=interaction.filesize_limit,
             cost_multiplier=cost_multiplier(request.operation, *size_of(request)),
             private=private,
+            locale=locale.value,
         )
         return await self._store.create_job(new_job, roles=roles, exempt=exempt)
+
+    async def _public_locale(
+        self, interaction: discord.Interaction, scope: int, *, private: bool
+    ) -> Locale:
+        """The language the job's messages will speak, stored with it (see ``bot.ui.i18n``).
+
+        A private job's messages are the member's alone, so they speak the member's language.
+        """
+        in_server = scope != PERSONAL_SCOPE and not private
+        chosen = None
+        if in_server and self._server_language is not None:
+            chosen = await self._server_language(scope)
+        return public_locale(
+            chosen=chosen,
+            guild_locale=interaction.guild_locale,
+            member_locale=interaction.locale,
+            in_server=in_server,
+        )
 
     async def _refuse_blocked(self, scope: int, request: PikaRequest) -> None:
         """Refuse a request whose words this server blocks, before anything is held."""
@@ -156,7 +175,7 @@ class Launcher:
             return
         words = await self._blocked_words(scope)
         if words and find_blocked(texts_of(request), words) is not None:
-            raise BadInput(blocked_word_refusal())
+            raise BadInput("refusal.blocked_words")
 
     async def member_defaults(self, user_id: int) -> MemberDefaults:
         """The member's /settings (none when the bot keeps no settings store)."""
@@ -203,7 +222,7 @@ class Launcher:
         try:
             message = await interaction.edit_original_response(
                 embed=render.progress_embed(self._engine.view(record)),
-                view=progress_view(record.id),
+                view=progress_view(record.id, resolve(record.locale)),
             )
         except discord.HTTPException:
             log.warning("Job %s: could not show the job; releasing its credits", record.id)
@@ -257,7 +276,7 @@ class Launcher:
                 ephemeral=parent.private,
                 content=render.button_job_content(self._engine.view(record)),
                 embed=render.progress_embed(self._engine.view(record)),
-                view=progress_view(record.id),
+                view=progress_view(record.id, resolve(record.locale)),
                 wait=True,
             )
         except discord.HTTPException:
@@ -292,10 +311,7 @@ class Launcher:
     ) -> VideoSource:
         """Resolve exactly one of `video` and `job` into a video URL (and the earlier job)."""
         if (video is None) == (job is None):
-            raise BadInput(
-                "Give either `video` (an MP4 file) or `job` (one of your videos), "
-                "not both and not neither."
-            )
+            raise BadInput("input.video_or_job")
         if video is not None:
             attached = media_input(video, VIDEO, "video")
             return VideoSource(attached.url, None, attached)

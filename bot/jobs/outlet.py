@@ -23,6 +23,7 @@ from bot.jobs.views import JobView
 from bot.pika.capabilities import Capabilities
 from bot.ui import render
 from bot.ui.buttons import progress_view, result_view
+from bot.ui.i18n import resolve
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ MENTIONS = discord.AllowedMentions(users=True, roles=False, everyone=False)
 
 def _buttons(view: JobView) -> discord.ui.View | None:
     """A job in the making offers Cancel; a finished one no buttons on its progress message."""
-    return progress_view(view.job_id) if view.status.active else None
+    return progress_view(view.job_id, resolve(view.locale)) if view.status.active else None
 
 
 def token_usable(target: MessageTarget, now: datetime) -> bool:
@@ -106,7 +107,7 @@ class DiscordOutlet:
     ) -> int:
         link_note = None
         if video is None and view.result_url is not None:
-            link_note = render.oversize_note(view.result_url, oversize or 0)
+            link_note = render.oversize_note(view.result_url, oversize or 0, resolve(view.locale))
         # The progress message shows "Done" too; losing that edit loses nothing.
         with contextlib.suppress(TokenDead, RetryLater, Unreachable):
             await self._edit(target, render.progress_embed(view), None)
@@ -116,7 +117,7 @@ class DiscordOutlet:
             content=render.result_content(view),
             embed=render.result_embed(view, link_note=link_note),
             files=files,
-            view=result_view(view.job_id, self._capabilities),
+            view=result_view(view.job_id, self._capabilities, resolve(view.locale)),
         )
 
     async def post_failure(self, target: MessageTarget, view: JobView) -> int:
@@ -127,14 +128,14 @@ class DiscordOutlet:
         return await self._post(target, content=f"<@{view.owner_id}>", embed=embed, files=[])
 
     async def find_posted(self, target: MessageTarget, job_id: int, kind: str) -> int | None:
-        marker = render.footer_marker(job_id, kind)
+        markers = render.footer_markers(job_id, kind)
         bot_ids = {self._bot.user.id if self._bot.user else None, self._bot.application_id}
         with contextlib.suppress(discord.HTTPException):
             channel = await self._destination(target)
             async for message in channel.history(limit=100):
                 if message.author.id not in bot_ids:
                     continue
-                if any(embed.footer.text == marker for embed in message.embeds):
+                if any(embed.footer.text in markers for embed in message.embeds):
                     return message.id
         return None
 

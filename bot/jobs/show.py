@@ -13,6 +13,8 @@ from bot.jobs.engine import JobEngine
 from bot.pika.capabilities import Capabilities
 from bot.ui import render
 from bot.ui.buttons import result_view
+from bot.ui.errors import member_locale
+from bot.ui.i18n import resolve
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ async def show_again(
     assert record.result_url is not None
     await interaction.response.defer(thinking=True, ephemeral=private)
     view = engine.view(record)
+    # A private answer is the member's alone: their language; else the job's own.
+    locale = member_locale(interaction) if private else resolve(view.locale)
     link_note = None
     files: list[discord.File] = []
     try:
@@ -42,17 +46,17 @@ async def show_again(
     except DownloadError as error:
         log.warning("Job %s: could not fetch the video to show it again: %s", record.id, error)
         downloaded = None
-        link_note = render.link_note(record.result_url)
+        link_note = render.link_note(record.result_url, locale)
     try:
         if downloaded is not None and downloaded.path is not None:
             files = [discord.File(downloaded.path, filename=f"pika-{record.id}.mp4")]
         elif downloaded is not None:
-            link_note = render.oversize_note(record.result_url, downloaded.size)
+            link_note = render.oversize_note(record.result_url, downloaded.size, locale)
         await interaction.followup.send(
-            content=render.shown_again_content(view),
-            embed=render.result_embed(view, link_note=link_note),
+            content=render.shown_again_content(view, locale),
+            embed=render.result_embed(view, link_note=link_note, locale=locale),
             files=files,
-            view=result_view(record.id, capabilities),
+            view=result_view(record.id, capabilities, locale),
             ephemeral=private,
             allowed_mentions=discord.AllowedMentions.none(),
         )

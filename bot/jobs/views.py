@@ -63,6 +63,8 @@ class JobView:
     """Its credits were charged (a success, or a cancel Pika could not honour)."""
     simulated: bool = False
     """Made by the built-in simulator, not by Pika: every message says so."""
+    locale: str | None = None
+    """The language of the job's public messages (fixed when it was made); None: English."""
 
 
 def view_of(
@@ -94,4 +96,5 @@ def view_of(
         cancelled_by=record.cancelled_by,
         charged=record.hold_state is HoldState.CHARGED,
         simulated=simulated,
+        locale=record.locale,
     )

@@ -9,7 +9,9 @@ Typical use::
     job = await store.create_job(NewJob(...), roles=member_role_ids)  # may raise QuotaExceeded
 """
 
-from bot.store.blocked import BlockedWords, BlockedWordsFull
+from bot.domain.blocked import BlockedWordsFull
+from bot.domain.member import UNSET
+from bot.store.blocked import BlockedWords
 from bot.store.clock import Clock, FakeClock, SystemClock
 from bot.store.database import Database, Migration, Work, load_migrations, open_database
 from bot.store.errors import (
@@ -23,7 +25,7 @@ from bot.store.errors import (
 )
 from bot.store.jobs import JobStore
 from bot.store.ledger import EntryKind, LedgerEntry, UsageRow
-from bot.store.members import UNSET, MemberSettings
+from bot.store.members import MemberSettings
 from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredStatus
 from bot.store.periods import PeriodWindow, current_period
 from bot.store.policies import DEFAULT_COSTS, GuildSettings, Policy, QuotaDefaults, SubjectKind

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from bot.domain.blocked import MAX_WORDS, normalize
+from bot.domain.blocked import MAX_WORDS, BlockedWordsFull, normalize
 from bot.store.clock import encode_time
 from bot.store.database import Database
 from bot.store.sql import Tx
-
-
-class BlockedWordsFull(Exception):
-    """The server already blocks ``MAX_WORDS`` words."""
 
 
 def _normalized(words: list[str]) -> list[str]:

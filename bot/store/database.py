@@ -78,6 +78,10 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
+Listener = Callable[[str], Coroutine[Any, Any, None]]
+"""Called with each payload notified on a channel the database listens to."""
+
+
 class Database(ABC):
     """The store's database, whichever backend runs; shared by every coroutine of the bot.
 
@@ -120,6 +124,23 @@ class Database(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Finish the writes already asked for, then close."""
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell every listener of ``channel`` (in every process sharing the database, where
+        the backend can) ``payload``. SQLite: the listeners of this process only."""
+        for listener in list(self._listeners().get(channel, ())):
+            await listener(payload)
+
+    async def listen(self, channel: str, listener: Listener) -> None:
+        """Call ``listener`` with each payload notified on ``channel`` from now on."""
+        self._listeners().setdefault(channel, []).append(listener)
+
+    def _listeners(self) -> dict[str, list[Listener]]:
+        listeners: dict[str, list[Listener]] | None = getattr(self, "_channel_listeners", None)
+        if listeners is None:
+            listeners = {}
+            self._channel_listeners = listeners
+        return listeners
 
     async def __aenter__(self) -> Self:
         return self

@@ -26,7 +26,7 @@ from bot.store.periods import PeriodWindow, bucket_of, current_period
 from bot.store.policies import QuotaDefaults
 from bot.store.sql import Row
 
-_CREATE = f"SELECT * FROM pika_create_job({', '.join('?' * 28)})"
+_CREATE = f"SELECT * FROM pika_create_job({', '.join('?' * 29)})"
 _UPDATE = f"SELECT * FROM pika_update_job({', '.join('?' * 12)})"
 _STALE_PERIOD = "PKS01"
 _MAX_REMEMBERED = 10_000
@@ -89,6 +89,7 @@ async def create_job(
                 encode_optional_time(new.token_expires_at),
                 new.upload_limit,
                 int(new.private),
+                new.locale,
                 stamp,
                 exempt,
                 role_ids,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.member import MemberDefaults
+from bot.domain.member import UNSET, MemberDefaults
 from bot.store.clock import encode_time
 from bot.store.database import Database
 from bot.store.sql import Row, Tx
-
-UNSET: Any = object()
-"""Leave a setting as it is (None clears it back to the bot's default)."""
 
 _SELECT = "SELECT * FROM member_settings WHERE user_id = ?"
 

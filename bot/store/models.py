@@ -59,6 +59,7 @@ def job_from_row(row: Row) -> JobRecord:
         cancel_requested_at=decode_time(row["cancel_requested_at"]),
         cancelled_by=row["cancelled_by"],
         private=bool(row["private"]),
+        locale=row["locale"],
     )
 
 

@@ -86,6 +86,9 @@ class GuildSettings:
     anyone_can_press: bool
     """Whether anyone (not only a job's owner) may press its result's buttons."""
     costs: Mapping[Operation, int]
+    locale: str | None = None
+    """The language chosen for the server's public messages (/admin language); None: the
+    server's own Discord locale."""
 
     def cost(self, operation: Operation) -> int:
         return self.costs[Operation(operation)]
@@ -133,6 +136,7 @@ async def load_guild_settings(tx: Tx, guild_id: int, defaults: QuotaDefaults) ->
         max_queued_user=pick("max_queued_user", defaults.max_queued_user),
         anyone_can_press=bool(pick("anyone_can_press", False)),
         costs=MappingProxyType(costs),
+        locale=None if row is None else row["locale"],
     )
 
 
@@ -177,6 +181,7 @@ _SETTING_COLUMNS = frozenset(
         "max_in_flight_guild",
         "max_queued_user",
         "anyone_can_press",
+        "locale",
     }
 )
 

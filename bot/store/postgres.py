@@ -14,6 +14,7 @@ without BEGIN/COMMIT: one round trip, and the guild's lock ends with the stateme
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from bot.store.clock import Clock, SystemClock
-from bot.store.database import Database, Migration, Work, load_migrations
+from bot.store.database import Database, Listener, Migration, Work, load_migrations
 from bot.store.errors import SchemaTooNewError, StoreError, StoreFunctionRefused
 from bot.store.sql import POSTGRES, Dialect, Row, to_dollar
 
@@ -118,6 +119,8 @@ class PostgresDatabase(Database):
         self.functions = schema_version >= FUNCTIONS_SCHEMA
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._listener_connection: asyncpg.Connection | None = None
+        self._heard: list[tuple[str, Any]] = []
 
     async def write(self, work: Work[T]) -> T:
         return await self._submit(work, in_transaction=True)
@@ -171,6 +174,15 @@ class PostgresDatabase(Database):
         if self._closed:
             return
         self._closed = True
+        if self._listener_connection is not None:
+            for channel, callback in self._heard:
+                await self._listener_connection.remove_listener(channel, callback)
+            self._heard.clear()
+            # The pool skips asyncpg's reset on release (_keep_session): say UNLISTEN here.
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await self._listener_connection.execute("UNLISTEN *")
+            await self._pool.release(self._listener_connection)
+            self._listener_connection = None
         await self.settled()
         try:
             await asyncio.wait_for(self._pool.close(), timeout=10)
@@ -181,6 +193,26 @@ class PostgresDatabase(Database):
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the database at {self.name} is closed")
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """NOTIFY every process listening on ``channel`` (this one included)."""
+        self._check_open()
+        await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+    async def listen(self, channel: str, listener: Listener) -> None:
+        """LISTEN on a connection of its own (a pooled one would lose its LISTEN on release)."""
+        self._check_open()
+        if self._listener_connection is None:
+            self._listener_connection = await self._pool.acquire()
+        tasks = self._writes  # kept until done, so a listener's work is not garbage collected
+
+        def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+            task = asyncio.create_task(listener(payload))
+            tasks.add(task)
+            task.add_done_callback(_forget(tasks))
+
+        await self._listener_connection.add_listener(channel, heard)
+        self._heard.append((channel, heard))
 
 
 def _forget(tasks: set[asyncio.Task[Any]]) -> Any:

@@ -379,6 +379,10 @@ class QuotaEngine:
         """Let anyone, not only a job's owner, press its result's buttons."""
         await self._write_settings(guild_id, anyone_can_press=int(bool(allowed)))
 
+    async def set_locale(self, guild_id: int, locale: str | None) -> None:
+        """The language of the server's public messages (a locale tag); None: its own."""
+        await self._write_settings(guild_id, locale=locale)
+
     async def _write_settings(self, guild_id: int, **values: object) -> None:
         await self._db.write(
             lambda tx: policies.store_settings(tx, guild_id, self._db.clock.now(), **values)

@@ -27,17 +27,19 @@ from bot.pika.requests import (
     options_of,
     prompt_of,
 )
-from bot.ui.errors import report_interaction_error
+from bot.ui.errors import member_locale, report_interaction_error
+from bot.ui.i18n import DEFAULT_LOCALE, Locale, t
 from bot.ui.render import cancel_answer
 
 log = logging.getLogger(__name__)
 
 ACTIONS: dict[str, tuple[str, str, Operation | None]] = {
     # action: (label, emoji, operation the provider must support; None = the job's own)
-    "extend": ("Extend", "⏩", Operation.EXTEND),
-    "upscale": ("Upscale", "🔍", Operation.UPSCALE),
-    "reprompt": ("Reprompt", "✏️", Operation.REPROMPT),
-    "reroll": ("Reroll", "🎲", None),
+    # (the label is a message id, written in the language of the result's message)
+    "extend": ("button.extend", "⏩", Operation.EXTEND),
+    "upscale": ("button.upscale", "🔍", Operation.UPSCALE),
+    "reprompt": ("button.reprompt", "✏️", Operation.REPROMPT),
+    "reroll": ("button.reroll", "🎲", None),
 }
 
 
@@ -51,11 +53,11 @@ class ResultButton(
 ):
     """One of the result's buttons; pressing it starts a new job from the stored one."""
 
-    def __init__(self, action: str, job_id: int) -> None:
+    def __init__(self, action: str, job_id: int, locale: Locale = DEFAULT_LOCALE) -> None:
         label, emoji, _ = ACTIONS[action]
         super().__init__(
             discord.ui.Button(
-                label=label,
+                label=t(locale, label),
                 emoji=emoji,
                 style=discord.ButtonStyle.secondary,
                 custom_id=custom_id(action, job_id),
@@ -84,7 +86,7 @@ class ResultButton(
         deps = deps_of(interaction.client)
         parent = await deps.accounts.result_for_button(self.job_id, interaction.user.id)
         if self.action == "reprompt":
-            await interaction.response.send_modal(RepromptModal(parent))
+            await interaction.response.send_modal(RepromptModal(parent, member_locale(interaction)))
             return
         request = follow_up_request(self.action, parent)
         await deps.launcher.from_button(interaction, request, parent=parent)
@@ -110,12 +112,12 @@ def follow_up_request(action: str, parent: JobRecord) -> PikaRequest:
     raise ValueError(f"unknown action {action}")
 
 
-class RepromptModal(discord.ui.Modal, title="Reprompt this video"):
-    def __init__(self, parent: JobRecord) -> None:
-        super().__init__(timeout=None)
+class RepromptModal(discord.ui.Modal):
+    def __init__(self, parent: JobRecord, locale: Locale = DEFAULT_LOCALE) -> None:
+        super().__init__(title=t(locale, "modal.reprompt.title"), timeout=None)
         self.parent = parent
         self.prompt: discord.ui.TextInput[RepromptModal] = discord.ui.TextInput(
-            label="New prompt",
+            label=t(locale, "modal.reprompt.prompt"),
             style=discord.TextStyle.paragraph,
             default=prompt_of(request_of(parent))[:1000],
             max_length=1000,
@@ -146,10 +148,10 @@ class CancelButton(
 ):
     """The Cancel button on a job's progress message (its owner, or the server's staff)."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, locale: Locale = DEFAULT_LOCALE) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Cancel",
+                label=t(locale, "button.cancel"),
                 emoji="✖️",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"pika:cancel:{job_id}",
@@ -186,23 +188,27 @@ async def cancel_job(interaction: discord.Interaction, job_id: int) -> None:
     # Asking Pika to stop may take a moment: acknowledge privately first.
     await interaction.response.defer(ephemeral=True, thinking=True)
     outcome = await deps.engine.cancel(job_id, interaction.user.id)
-    await interaction.followup.send(cancel_answer(outcome, job_id), ephemeral=True)
+    await interaction.followup.send(
+        cancel_answer(outcome, job_id, member_locale(interaction)), ephemeral=True
+    )
 
 
-def progress_view(job_id: int) -> discord.ui.View:
+def progress_view(job_id: int, locale: Locale = DEFAULT_LOCALE) -> discord.ui.View:
     """The button a job in the making shows: Cancel."""
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id))
+    view.add_item(CancelButton(job_id, locale))
     return view
 
 
-def result_view(job_id: int, capabilities: Capabilities) -> discord.ui.View:
+def result_view(
+    job_id: int, capabilities: Capabilities, locale: Locale = DEFAULT_LOCALE
+) -> discord.ui.View:
     """The buttons a finished job gets; only those the provider can serve."""
     view = discord.ui.View(timeout=None)
     for action, (_, _, operation) in ACTIONS.items():
         if operation is not None and not capabilities.supports(operation):
             continue
-        view.add_item(ResultButton(action, job_id))
+        view.add_item(ResultButton(action, job_id, locale))
     return view
 
 

@@ -1,9 +1,15 @@
-"""Turn any failure during an interaction into an answer the user can read."""
+"""Turn any failure during an interaction into an answer the user can read, in their language.
+
+An error answer is ephemeral, so it speaks the member's own client language
+(``interaction.locale``).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+from collections.abc import Callable
 
 import discord
 
@@ -16,15 +22,21 @@ from bot.domain.errors import (
     QuotaReason,
     SettingProblem,
 )
-from bot.errors import UserFacingError
+from bot.errors import Number, Text, UserFacingError
 from bot.pika.errors import PikaError
-from bot.ui.render import as_sentence
+from bot.ui.i18n import DEFAULT_LOCALE, Locale, has, number, resolve, t
+from bot.ui.render import as_sentence, operation_label
 from bot.ui.words import credits, relative_time, videos
 
 log = logging.getLogger(__name__)
 
 
-def user_message_for(error: BaseException) -> str | None:
+def member_locale(interaction: discord.Interaction) -> Locale:
+    """The language of a private answer: the member's own client's."""
+    return resolve(interaction.locale)
+
+
+def user_message_for(error: BaseException, locale: Locale = DEFAULT_LOCALE) -> str | None:
     """Return the sentence for an expected error, or None when it is a bug."""
     if isinstance(error, discord.app_commands.CommandInvokeError):
         error = error.original
@@ -33,109 +45,282 @@ def user_message_for(error: BaseException) -> str | None:
     ) and isinstance(error.__cause__, UserFacingError | DomainError | PikaError):
         error = error.__cause__
     if isinstance(error, QuotaExceeded):
-        return quota_refusal(error)
+        return quota_refusal(error, locale)
     if isinstance(error, UserFacingError):
-        return error.message
+        # A sentence given as-is (an extension's, a test's) is shown as it is.
+        if not has(error.msgid):
+            return error.msgid
+        return t(locale, error.msgid, **_written(error.values, locale))
     if isinstance(error, InvalidSettingError):
-        return setting_refusal(error)
+        return setting_refusal(error, locale)
     if isinstance(error, JobUnavailable):
-        return job_refusal(error)
+        return job_refusal(error, locale)
     if isinstance(error, PikaError):
-        return as_sentence(str(error))
+        return pika_sentence(str(error), locale)
     if isinstance(error, discord.app_commands.MissingPermissions):
-        return "You need the Manage Server permission for this."
+        return t(locale, "error.missing_permissions")
     if isinstance(error, discord.app_commands.CheckFailure):
-        return "You can't use this command here."
+        return t(locale, "error.check_failure")
     if isinstance(error, discord.app_commands.TransformerError):
         kind = error.transformer.type.name.lower()
-        return f"That value can't be used for {kind}: {error.value!r}."
+        return t(locale, "error.bad_value", kind=kind, value=repr(error.value))
     return None
 
 
-def blocked_word_refusal() -> str:
+def _written(values: dict[str, object], locale: Locale) -> dict[str, object]:
+    """A refusal's values as the member's language writes them."""
+    written: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, Text):
+            written[name] = t(locale, value.msgid) if value.msgid else ""
+        elif isinstance(value, Number):
+            written[name] = number(locale, value.value, digits=value.digits)
+        else:
+            written[name] = value
+    return written
+
+
+def blocked_word_refusal(locale: Locale = DEFAULT_LOCALE) -> str:
     # The word is not repeated: the member knows what they wrote, and the answer may be seen.
-    return (
-        "Your text uses a word or phrase that is not allowed in this server, so nothing was "
-        "made and nothing was charged. Please reword it and try again."
-    )
+    return t(locale, "refusal.blocked_words")
 
 
-def quota_refusal(error: QuotaExceeded) -> str:
+def quota_refusal(error: QuotaExceeded, locale: Locale = DEFAULT_LOCALE) -> str:
     """What a member reads when a quota refuses their request."""
+    available, needed = credits(error.available, locale), credits(error.needed, locale)
     match error.reason:
         case QuotaReason.USER_ALLOWANCE | QuotaReason.ROLE_ALLOWANCE:
-            sentence = (
-                f"You have {credits(error.available)} left and this costs {credits(error.needed)}."
-            )
-            who = "Your credits reset"
+            sentence = t(locale, "quota.exceeded.user", available=available, needed=needed)
+            resets = "quota.resets.user"
         case QuotaReason.GUILD_BUDGET:
-            sentence = (
-                f"This server has {credits(error.available)} left in its budget and this "
-                f"costs {credits(error.needed)}."
-            )
-            who = "The server's budget resets"
+            sentence = t(locale, "quota.exceeded.guild", available=available, needed=needed)
+            resets = "quota.resets.guild"
         case QuotaReason.USER_CONCURRENCY:
-            return (
-                "You already have as many videos in the making as allowed; wait for one to finish."
-            )
+            return t(locale, "quota.exceeded.user_concurrency")
         case QuotaReason.GUILD_CONCURRENCY:
-            return (
-                "This server already has as many videos in the making as allowed; "
-                "try again when one finishes."
-            )
+            return t(locale, "quota.exceeded.guild_concurrency")
         case QuotaReason.USER_QUEUE_FULL:
-            return (
-                f"You already have {videos(error.running)} in the making and {error.waiting} "
-                "waiting, as many as allowed; wait for one to finish. Nothing was charged."
+            return t(
+                locale,
+                "quota.exceeded.queue_full",
+                running=videos(error.running, locale),
+                waiting=error.waiting,
             )
     if error.resets_at is None:
         return sentence
-    return f"{sentence} {who} {relative_time(error.resets_at)}. Nothing was charged."
+    return t(
+        locale,
+        "quota.exceeded.with_reset",
+        sentence=sentence,
+        resets=t(locale, resets, when=relative_time(error.resets_at)),
+    )
 
 
-def job_refusal(error: JobUnavailable) -> str:
+def job_refusal(error: JobUnavailable, locale: Locale = DEFAULT_LOCALE) -> str:
     """What a member reads when the job they named cannot be used."""
     match error.problem:
         case JobProblem.NOT_A_NUMBER:
-            return "`job` must be one of your job numbers; pick one from the list."
+            key = "job.refusal.not_a_number"
         case JobProblem.NOT_FOUND:
-            return f"There is no job #{error.job} in this server."
+            key = "job.refusal.not_found"
         case JobProblem.NOT_VISIBLE:
-            return f"You have no job {error.job!r} in this server; pick one from the list."
+            return t(locale, "job.refusal.not_visible", job=repr(error.job))
         case JobProblem.NOT_YOURS:
-            return f"Job #{error.job} isn't yours; use one of your own jobs."
+            key = "job.refusal.not_yours"
         case JobProblem.NOT_FINISHED:
-            return f"Job #{error.job} hasn't finished with a video yet."
+            key = "job.refusal.not_finished"
         case JobProblem.GONE:
-            return "That video is no longer available."
+            key = "job.refusal.gone"
         case JobProblem.NOT_YOURS_TO_CANCEL:
-            return (
-                f"Job #{error.job} belongs to <@{error.owner_id}>; only they or the server's "
-                "staff can cancel it."
-            )
+            key = "job.refusal.not_yours_to_cancel"
         case JobProblem.OWNER_ONLY:
-            return (
-                f"Only <@{error.owner_id}> can use the buttons on their video. "
-                "Make your own with /generate!"
-            )
+            key = "job.refusal.owner_only"
+    return t(locale, key, job=error.job, owner=f"<@{error.owner_id}>")
 
 
-def setting_refusal(error: InvalidSettingError) -> str:
+def setting_refusal(error: InvalidSettingError, locale: Locale = DEFAULT_LOCALE) -> str:
     """What an admin reads when a setting cannot be used."""
     match error.problem:
         case SettingProblem.UNKNOWN_TIMEZONE:
-            return (
-                f"{error.value!r} is not a time zone I know; use an IANA name such as "
-                "Europe/Paris or America/New_York."
-            )
+            return t(locale, "setting.refusal.timezone", value=repr(error.value))
         case SettingProblem.NEGATIVE_CREDITS:
-            return "Credits must be a whole number, 0 or more."
+            key = "setting.refusal.negative"
         case SettingProblem.ZERO_GRANT:
-            return "A grant must be a whole, non-zero number of credits."
+            key = "setting.refusal.zero_grant"
         case SettingProblem.CONCURRENCY_BELOW_ONE:
-            return "A concurrency limit must be a whole number, 1 or more."
+            key = "setting.refusal.concurrency"
         case SettingProblem.UNKNOWN_SETTING:
-            return "That setting does not exist."
+            key = "setting.refusal.unknown"
+    return t(locale, key)
+
+
+# -- what the Pika layer says, in the member's words ------------------------------------------
+# bot/pika refuses with English clauses ("motion must be between 1 and 4"); the ones a member
+# can meet through the commands are matched here and written from the catalog. A clause not
+# matched is shown as Pika's layer wrote it, inside a sentence of the member's language.
+
+_OPERATIONS = {
+    "generate videos": "generate",
+    "apply Pikaffects": "pikaffect",
+    "make videos from ingredients": "ingredients",
+    "do Pika Additions": "additions",
+    "do Pika Swap": "swap",
+    "reprompt videos": "reprompt",
+    "edit videos": "edit",
+    "inpaint (modify a region of) videos": "inpaint",
+    "outpaint (extend the canvas of) videos": "outpaint",
+    "extend videos": "extend",
+    "upscale videos": "upscale",
+    "lip sync videos": "lipsync",
+    "make videos from keyframes (Pikaframes)": "keyframes",
+}
+
+_Values = Callable[[re.Match[str], Locale], dict[str, object]]
+
+
+def _named(found: re.Match[str], _locale: Locale) -> dict[str, object]:
+    return dict(found.groupdict())
+
+
+def _none(found: re.Match[str], _locale: Locale) -> dict[str, object]:
+    return {}
+
+
+def _cannot(found: re.Match[str], locale: Locale) -> dict[str, object]:
+    return {"operation": operation_label(_OPERATIONS.get(found["what"], ""), locale)}
+
+
+_RULES: list[tuple[str, str, _Values]] = [
+    (
+        r"(?P<name>[\w ]+) must be between (?P<low>[\d.]+) and (?P<high>[\d.]+)",
+        "pika.between",
+        _named,
+    ),
+    (
+        r"(?P<name>[\w ]+) must be a whole number",
+        "pika.whole_number",
+        _named,
+    ),
+    (
+        r"(?P<name>[\w ]+) must be one of (?P<choices>.+)",
+        "pika.one_of",
+        _named,
+    ),
+    (r"a prompt, an image or a video is required", "pika.need_input", _none),
+    (
+        r"a prompt is required for (?P<what>.+)",
+        "pika.prompt_required",
+        _named,
+    ),
+    (r"style is only available on model 1\.0", "pika.style_model", _none),
+    (
+        r"sound effects \(sfx\) are only available on model 1\.0",
+        "pika.sfx_model",
+        _none,
+    ),
+    (
+        r"a video input is only available on models 1\.0 and 1\.5",
+        "pika.video_model",
+        _none,
+    ),
+    (r"resolution and duration need model 2\.2", "pika.size_model", _none),
+    (r"Pikaffects need model 1\.5", "pika.pikaffect_model", _none),
+    (r"ingredients need model 2\.0 or newer", "pika.ingredients_model", _none),
+    (
+        r"model Turbo is only for Pika Additions and Pika Swap",
+        "pika.turbo_only",
+        _none,
+    ),
+    (r"the area must have a width and a height above 0", "pika.area_empty", _none),
+    (
+        r"the area must fit inside the frame: x \+ width must be at most 100",
+        "pika.area_width",
+        _none,
+    ),
+    (
+        r"the area must fit inside the frame: y \+ height must be at most 100",
+        "pika.area_height",
+        _none,
+    ),
+    (
+        r"the (?P<name>[\w ]+) must be at most (?P<limit>\d+) characters",
+        "pika.too_long",
+        _named,
+    ),
+    (
+        r"the (?P<name>[\w ]+) is empty once its invisible characters are removed.*",
+        "pika.invisible",
+        _named,
+    ),
+    (r"speech end must be after speech start", "pika.speech_order", _none),
+    (
+        r"a swap prompt \(what to replace\) is required for Pika Swap",
+        "pika.swap_prompt",
+        _none,
+    ),
+    (
+        r"this Pika service cannot (?P<what>.+)",
+        "pika.cannot",
+        _cannot,
+    ),
+    (
+        r"this Pika service has no model (?P<model>\S+) for [^;]+; choose (?P<choices>.+)",
+        "pika.no_model",
+        _named,
+    ),
+    (
+        r"this Pika service cannot make (?P<ratio>\S+) videos; choose (?P<choices>.+)",
+        "pika.no_ratio",
+        _named,
+    ),
+    (
+        r"this Pika service does not offer the (?P<effect>.+) Pikaffect; "
+        r"choose (?P<choices>.+)",
+        "pika.no_effect",
+        _named,
+    ),
+    (r"this Pika service has no choice of resolution", "pika.no_resolution", _none),
+    (r"this Pika service has no choice of length", "pika.no_length", _none),
+    (r"this Pika service needs a prompt for .+", "pika.needs_prompt", _none),
+    (
+        r"keyframe videos here are (?P<low>\d+) to (?P<high>\d+) seconds long",
+        "pika.keyframes_length",
+        _named,
+    ),
+    (
+        r"this Pika service takes at most (?P<count>\d+) keyframe images",
+        "pika.keyframes_max",
+        _named,
+    ),
+]
+_CLAUSES = [(re.compile(p, re.IGNORECASE), key, values) for p, key, values in _RULES]
+
+
+def _clause(text: str, locale: Locale) -> str | None:
+    text = text.strip().rstrip(".")
+    # "this Pika service cannot make 4:5 videos" must not read as an operation.
+    for pattern, key, values in sorted(_CLAUSES, key=lambda c: c[1] == "pika.cannot"):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        if key == "pika.cannot" and found["what"] not in _OPERATIONS:
+            continue
+        return t(locale, key, **values(found, locale))
+    return None
+
+
+def pika_sentence(text: str, locale: Locale = DEFAULT_LOCALE) -> str:
+    """What the Pika layer refused, as sentences in the member's language."""
+    if locale is DEFAULT_LOCALE:
+        return as_sentence(text)
+    whole = _clause(text, locale)
+    if whole is not None:
+        return whole
+    parts = [part for part in text.split("; ") if part.strip()]
+    written = [_clause(part, locale) for part in parts]
+    if all(sentence is not None for sentence in written):
+        return " ".join(str(sentence) for sentence in written)
+    return t(locale, "pika.unmapped", detail=as_sentence(text))
 
 
 async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:
@@ -151,7 +336,8 @@ async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:
 
 async def report_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Show an expected error as a friendly answer; log anything else with an id the user sees."""
-    message = user_message_for(error)
+    locale = member_locale(interaction)
+    message = user_message_for(error, locale)
     if message is None:
         error_id = secrets.token_hex(4)
         original = getattr(error, "original", error)
@@ -163,8 +349,5 @@ async def report_interaction_error(interaction: discord.Interaction, error: Base
             interaction.guild_id,
             exc_info=original,
         )
-        message = (
-            "Sorry, something went wrong on our side. Nothing was charged. "
-            f"If it happens again, tell the server staff this error id: `{error_id}`."
-        )
+        message = t(locale, "error.unexpected", error_id=error_id)
     await answer_ephemeral(interaction, message)

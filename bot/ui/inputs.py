@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.domain.blocked import MAX_WORD_LENGTH
-from bot.errors import BadInput
+from bot.errors import BadInput, Number, Text
 from bot.media.probe import Probe
 from bot.media.sniff import Family
 
@@ -27,6 +27,9 @@ class MediaKind:
     """The signatures Pika takes for this kind; None-mime ISO movies count as videos."""
     max_bytes: int
     wording: str
+    """The message id of what it must be ("a PNG, JPEG, WebP or GIF image")."""
+    noun_msgid: str
+    """The message id of its name ("image")."""
 
 
 IMAGE = MediaKind(
@@ -34,27 +37,43 @@ IMAGE = MediaKind(
     Family.IMAGE,
     frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"}),
     10 * MIB,
-    "a PNG, JPEG, WebP or GIF image",
+    "input.wording.image",
+    "input.kind.image",
 )
 VIDEO = MediaKind(
-    "video", Family.VIDEO, frozenset({"video/mp4", "video/quicktime"}), 50 * MIB, "an MP4 video"
+    "video",
+    Family.VIDEO,
+    frozenset({"video/mp4", "video/quicktime"}),
+    50 * MIB,
+    "input.wording.video",
+    "input.kind.video",
 )
 AUDIO = MediaKind(
-    "audio", Family.AUDIO, frozenset({"audio/x-wav", "audio/wav"}), 20 * MIB, "a WAV audio file"
+    "audio",
+    Family.AUDIO,
+    frozenset({"audio/x-wav", "audio/wav"}),
+    20 * MIB,
+    "input.wording.audio",
+    "input.kind.audio",
 )
 
 # How a refusal describes what a file really is, by its signature.
 _WHAT_IT_IS = {
-    "image/png": "a PNG image",
-    "image/jpeg": "a JPEG image",
-    "image/webp": "a WebP image",
-    "image/gif": "a GIF image",
-    "video/mp4": "an MP4 video",
-    "video/quicktime": "a QuickTime video",
-    "audio/x-wav": "WAV audio",
-    "audio/mpeg": "MP3 audio",
-    "application/pdf": "a PDF document",
-    "application/zip": "a ZIP archive",
+    "image/png": "input.is.png",
+    "image/jpeg": "input.is.jpeg",
+    "image/webp": "input.is.webp",
+    "image/gif": "input.is.gif",
+    "video/mp4": "input.is.mp4",
+    "video/quicktime": "input.is.quicktime",
+    "audio/x-wav": "input.is.wav",
+    "audio/mpeg": "input.is.mp3",
+    "application/pdf": "input.is.pdf",
+    "application/zip": "input.is.zip",
+}
+_OTHER_FORMAT = {
+    Family.IMAGE: "input.is.other_image",
+    Family.VIDEO: "input.is.other_video",
+    Family.AUDIO: "input.is.other_audio",
 }
 
 
@@ -72,20 +91,21 @@ class MediaInput:
 def media_input(attachment: discord.Attachment, kind: MediaKind, option: str) -> MediaInput:
     """Check the size Discord declared for the attachment; its content is checked later."""
     if attachment.size <= 0:
-        raise BadInput(f"`{attachment.filename}` is empty (0 bytes); attach the {kind.noun} again.")
+        raise BadInput("input.empty", file=attachment.filename, kind=Text(kind.noun_msgid))
     if attachment.size > kind.max_bytes:
         raise BadInput(
-            f"`{option}` is {attachment.size / MIB:.1f} MB; {kind.noun} files can be at most "
-            f"{kind.max_bytes // MIB} MB."
+            "input.too_big",
+            option=option,
+            size=Number(attachment.size / MIB, 1),
+            kind=Text(kind.noun_msgid),
+            limit=Number(kind.max_bytes // MIB),
         )
     return MediaInput(option, attachment.filename, attachment.url, attachment.size, kind)
 
 
 def unreadable(item: MediaInput) -> BadInput:
     """The refusal when the file's first bytes could not be fetched."""
-    return BadInput(
-        f"Couldn't read `{item.filename}` from Discord, so nothing was made; attach it again."
-    )
+    return BadInput("input.unreadable", file=item.filename)
 
 
 def check_probed(item: MediaInput, probe: Probe) -> None:
@@ -97,18 +117,17 @@ def check_probed(item: MediaInput, probe: Probe) -> None:
     )
     if not right_kind:
         what = _WHAT_IT_IS.get(identified.mime or "")
-        if what is None and identified.family in (Family.IMAGE, Family.VIDEO, Family.AUDIO):
-            what = f"{identified.family.value} of another format"
-        aside = f" (it is {what})" if what else ""
+        if what is None and identified.family is not None:
+            what = _OTHER_FORMAT.get(identified.family)
         raise BadInput(
-            f"`{item.filename}` is not {kind.wording}{aside}; `{item.option}` must be "
-            f"{kind.wording}."
+            "input.wrong_kind.is" if what else "input.wrong_kind",
+            file=item.filename,
+            wording=Text(kind.wording),
+            option=item.option,
+            what=Text(what or ""),
         )
     if not probe.complete:
-        raise BadInput(
-            f"`{item.filename}` is cut short or damaged (its {kind.noun} header can't be read); "
-            "export it again and attach the new file."
-        )
+        raise BadInput("input.cut_short", file=item.filename, kind=Text(kind.noun_msgid))
 
 
 def speech_window(
@@ -125,12 +144,14 @@ def speech_window(
     """
     if audio_seconds is not None and start >= audio_seconds:
         raise BadInput(
-            f"`{audio.filename}` is {audio_seconds:.1f}s long; `start` ({start:g}s) must be "
-            "before its end."
+            "input.speech.start",
+            file=audio.filename,
+            length=Number(audio_seconds, 1),
+            start=f"{start:g}",
         )
     if end is None:
         if audio_seconds is None:
-            raise BadInput("Give `end`: where the speech ends, in seconds.")
+            raise BadInput("input.speech.end")
         end = audio_seconds
         if video_seconds:
             end = min(end, start + video_seconds)
@@ -138,10 +159,7 @@ def speech_window(
         # The speech cannot run past its own end: what is asked beyond it is silence.
         end = min(end, audio_seconds)
     if video_seconds and end - start > video_seconds + 0.05:
-        raise BadInput(
-            f"The speech ({end - start:g}s) must fit in the video ({video_seconds:g}s): "
-            "make `end` - `start` shorter."
-        )
+        raise BadInput("input.speech.fit", speech=f"{end - start:g}", video=f"{video_seconds:g}")
     return start, round(end, 3)
 
 
@@ -149,8 +167,8 @@ def split_words(text: str) -> list[str]:
     """``"gore, blood bath ,x"`` -> ``["gore", "blood bath", "x"]``; refuses an empty list."""
     words = [part.strip() for part in text.split(",") if part.strip()]
     if not words:
-        raise BadInput("Give at least one word or phrase (separate several with commas).")
+        raise BadInput("blocked.give_words")
     too_long = [w for w in words if len(w) > MAX_WORD_LENGTH]
     if too_long:
-        raise BadInput(f"A blocked word or phrase can be at most {MAX_WORD_LENGTH} characters.")
+        raise BadInput("blocked.too_long", limit=Number(MAX_WORD_LENGTH))
     return words

@@ -16,6 +16,7 @@ from bot.deps import deps_of
 from bot.domain.errors import JobProblem, JobUnavailable
 from bot.jobs.accounts import parse_job_number
 from bot.jobs.scope import billing_scope
+from bot.ui.i18n import resolve
 from bot.ui.render import job_label
 
 
@@ -35,7 +36,8 @@ class _JobOption(app_commands.Transformer):
         records = await deps_of(interaction.client).accounts.search(
             billing_scope(interaction), interaction.user.id, value, finished_only=self.finished_only
         )
-        return [app_commands.Choice(name=job_label(r), value=str(r.id)) for r in records]
+        locale = resolve(interaction.locale)
+        return [app_commands.Choice(name=job_label(r, locale), value=str(r.id)) for r in records]
 
 
 class FinishedJob(_JobOption):
@@ -55,7 +57,8 @@ class UnfinishedJob(_JobOption):
         records = await deps_of(interaction.client).accounts.search_unfinished(
             billing_scope(interaction), interaction.user.id, value
         )
-        return [app_commands.Choice(name=job_label(r), value=str(r.id)) for r in records]
+        locale = resolve(interaction.locale)
+        return [app_commands.Choice(name=job_label(r, locale), value=str(r.id)) for r in records]
 
 
 class AnyJob(_JobOption):

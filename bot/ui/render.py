@@ -1,4 +1,8 @@
-"""What the bot shows in Discord: a job's live progress and result, and members' own views."""
+"""What the bot shows in Discord: a job's live progress and result, and members' own views.
+
+Every word comes from the catalogs (``bot.ui.i18n``). A job's own messages speak the language
+stored with the job (``JobView.locale``) unless a ``locale`` is given (a member's private view).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from bot.domain.failures import FailureReason
 from bot.domain.jobs import JobRecord
 from bot.domain.member import MemberDefaults
 from bot.domain.operations import Operation
+from bot.domain.periods import QuotaPeriod
 from bot.domain.pricing import cost_multiplier, credits_for
 from bot.domain.status import StoredStatus
 from bot.jobs.accounts import UsageReport
@@ -17,6 +22,7 @@ from bot.jobs.engine import CancelOutcome
 from bot.jobs.views import JobView, Outlook, request_of
 from bot.pika.requests import prompt_of
 from bot.store.quota import QuotaStatus
+from bot.ui.i18n import DEFAULT_LOCALE, Locale, number, resolve, t
 from bot.ui.words import credits, full_time
 
 BAR_CELLS = 12
@@ -25,95 +31,105 @@ COLOUR_DONE = discord.Colour.from_rgb(59, 165, 93)
 COLOUR_FAILED = discord.Colour.from_rgb(237, 66, 69)
 
 OPERATION_LABELS: Mapping[str, str] = {
-    Operation.GENERATE: "Generate",
-    Operation.PIKAFFECT: "Pikaffect",
-    Operation.INGREDIENTS: "Ingredients",
-    Operation.ADDITIONS: "Pika Additions",
-    Operation.SWAP: "Pika Swap",
-    Operation.REPROMPT: "Reprompt",
-    Operation.EDIT: "Edit",
-    Operation.INPAINT: "Inpaint",
-    Operation.OUTPAINT: "Outpaint",
-    Operation.EXTEND: "Extend",
-    Operation.UPSCALE: "Upscale",
-    Operation.LIPSYNC: "Lip sync",
-    Operation.KEYFRAMES: "Keyframes",
+    Operation.GENERATE: "op.generate",
+    Operation.PIKAFFECT: "op.pikaffect",
+    Operation.INGREDIENTS: "op.ingredients",
+    Operation.ADDITIONS: "op.additions",
+    Operation.SWAP: "op.swap",
+    Operation.REPROMPT: "op.reprompt",
+    Operation.EDIT: "op.edit",
+    Operation.INPAINT: "op.inpaint",
+    Operation.OUTPAINT: "op.outpaint",
+    Operation.EXTEND: "op.extend",
+    Operation.UPSCALE: "op.upscale",
+    Operation.LIPSYNC: "op.lipsync",
+    Operation.KEYFRAMES: "op.keyframes",
 }
-SIMULATED_NOTE = "Made by the bot's built-in simulator, not by Pika (no Pika key is set)."
 
 _SHORT_STATUS = {
-    StoredStatus.PENDING: "sending",
-    StoredStatus.SUBMITTING: "sending",
-    StoredStatus.SUBMITTED: "sent",
-    StoredStatus.QUEUED: "queued",
-    StoredStatus.RUNNING: "rendering",
-    StoredStatus.SUCCEEDED: "done",
-    StoredStatus.FAILED: "failed",
-    StoredStatus.WAITING: "waiting",
-    StoredStatus.CANCELLED: "cancelled",
+    StoredStatus.PENDING: "jobs.status.sending",
+    StoredStatus.SUBMITTING: "jobs.status.sending",
+    StoredStatus.SUBMITTED: "jobs.status.sent",
+    StoredStatus.QUEUED: "jobs.status.queued",
+    StoredStatus.RUNNING: "jobs.status.rendering",
+    StoredStatus.SUCCEEDED: "jobs.status.done",
+    StoredStatus.FAILED: "jobs.status.failed",
+    StoredStatus.WAITING: "jobs.status.waiting",
+    StoredStatus.CANCELLED: "jobs.status.cancelled",
+}
+
+_FOOTERS = {
+    "progress": "footer.progress",
+    "result": "footer.result",
+    "failure": "footer.failure",
+    "cancelled": "footer.cancelled",
 }
 
 
-def footer_marker(job_id: int, kind: str = "progress") -> str:
+def _locale(view: JobView, locale: Locale | None) -> Locale:
+    return locale if locale is not None else resolve(view.locale)
+
+
+def footer_marker(job_id: int, kind: str = "progress", locale: Locale = DEFAULT_LOCALE) -> str:
     """The footer text that identifies a job's messages, so they can be found after a crash."""
-    suffix = {
-        "progress": "",
-        "result": " · result",
-        "failure": " · failed",
-        "cancelled": " · cancelled",
-    }[kind]
-    return f"Pika job #{job_id}{suffix}"
+    return t(locale, _FOOTERS[kind], job=job_id)
 
 
-def status_words(view: JobView) -> str:
+def footer_markers(job_id: int, kind: str) -> set[str]:
+    """The footer in every language (the job's language may have been another bot's)."""
+    return {footer_marker(job_id, kind, locale) for locale in Locale}
+
+
+def status_words(view: JobView, locale: Locale | None = None) -> str:
+    loc = _locale(view, locale)
     match view.status:
         case StoredStatus.WAITING:
-            return "Waiting"
+            key = "status.waiting"
         case StoredStatus.PENDING | StoredStatus.SUBMITTING | StoredStatus.SUBMITTED:
-            return "Sending to Pika"
+            key = "status.sending"
         case StoredStatus.QUEUED:
-            return "Waiting in line" if view.detail == "delayed" else "Queued"
+            key = "status.in_line" if view.detail == "delayed" else "status.queued"
         case StoredStatus.RUNNING:
-            return "Finishing" if (view.progress or 0) >= 90 else "Rendering"
+            key = "status.finishing" if (view.progress or 0) >= 90 else "status.rendering"
         case StoredStatus.SUCCEEDED:
-            return "Done"
+            key = "status.done"
         case StoredStatus.FAILED:
-            return "Failed"
+            key = "status.failed"
         case StoredStatus.CANCELLED:
-            return "Cancelled"
+            key = "status.cancelled"
+    return t(loc, key)
 
 
-def about(seconds: float) -> str:
+def about(seconds: float, locale: Locale = DEFAULT_LOCALE) -> str:
     """A rough duration a member can trust: "about 40 s", "about 3 min"."""
     if seconds < 55:
-        return f"about {max(5, 5 * round(seconds / 5))} s"
+        return t(locale, "time.about_seconds", count=number(locale, max(5, 5 * round(seconds / 5))))
     minutes = max(1, round(seconds / 60))
-    return f"about {minutes} min"
+    return t(locale, "time.about_minutes", count=number(locale, minutes))
 
 
-def queue_words(outlook: Outlook) -> str:
+def queue_words(outlook: Outlook, locale: Locale = DEFAULT_LOCALE) -> str:
     ahead = outlook.ahead or 0
     if ahead == 0:
-        return "Waiting: you are next in this server"
-    return f"Waiting: {ahead} ahead of you in this server"
+        return t(locale, "queue.next")
+    return t(locale, "queue.ahead", count=number(locale, ahead))
 
 
-def time_words(view: JobView) -> str | None:
+def time_words(view: JobView, locale: Locale | None = None) -> str | None:
     """When the job should start (waiting) or be done; never a time in the past."""
+    loc = _locale(view, locale)
     outlook = view.outlook
     if outlook is None:
         return None
     if view.status is StoredStatus.WAITING:
         if outlook.seconds is None:
             return None
-        return (
-            "starts any moment now"
-            if outlook.seconds < 3
-            else f"starts in {about(outlook.seconds)}"
-        )
+        if outlook.seconds < 3:
+            return t(loc, "time.starts_now")
+        return t(loc, "time.starts_in", duration=about(outlook.seconds, loc))
     if outlook.overrun or outlook.seconds is None or outlook.seconds < 3:
-        return "finishing…"
-    return f"{about(outlook.seconds)} left"
+        return t(loc, "time.finishing")
+    return t(loc, "time.left", duration=about(outlook.seconds, loc))
 
 
 def progress_bar(progress: int | None) -> str:
@@ -123,10 +139,12 @@ def progress_bar(progress: int | None) -> str:
     return "▰" * filled + "▱" * (BAR_CELLS - filled) + f" {progress}%"
 
 
-def format_elapsed(seconds: float) -> str:
+def format_elapsed(seconds: float, locale: Locale = DEFAULT_LOCALE) -> str:
     seconds = int(max(0, seconds))
     minutes, seconds = divmod(seconds, 60)
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+    if minutes:
+        return t(locale, "time.elapsed_minutes", minutes=minutes, seconds=f"{seconds:02d}")
+    return t(locale, "time.elapsed_seconds", seconds=seconds)
 
 
 def progress_signature(view: JobView) -> tuple[object, ...]:
@@ -135,120 +153,122 @@ def progress_signature(view: JobView) -> tuple[object, ...]:
     return (status_words(view), view.progress, view.poster_url, view.error, ahead, time_words(view))
 
 
-def operation_label(operation: str) -> str:
-    return OPERATION_LABELS.get(operation, operation.capitalize())
+def operation_label(operation: str, locale: Locale = DEFAULT_LOCALE) -> str:
+    key = OPERATION_LABELS.get(operation)
+    return t(locale, key) if key is not None else operation.capitalize()
 
 
-def _title(view: JobView) -> str:
-    return operation_label(view.operation)
+def _title(view: JobView, locale: Locale) -> str:
+    return operation_label(view.operation, locale)
 
 
-def _prompt_text(prompt: str | None) -> str:
-    return f">>> {prompt}" if prompt else "*(no prompt)*"
+def _prompt_text(prompt: str | None, locale: Locale) -> str:
+    return f">>> {prompt}" if prompt else t(locale, "job.no_prompt")
 
 
-def _mark_simulated(embed: discord.Embed, view: JobView) -> None:
+def _mark_simulated(embed: discord.Embed, view: JobView, locale: Locale) -> None:
     if view.simulated:
-        embed.add_field(name="⚠️ Simulated video", value=SIMULATED_NOTE, inline=False)
+        embed.add_field(
+            name=t(locale, "job.simulated.title"),
+            value=t(locale, "job.simulated.note"),
+            inline=False,
+        )
 
 
-def progress_embed(view: JobView) -> discord.Embed:
+def progress_embed(view: JobView, locale: Locale | None = None) -> discord.Embed:
+    loc = _locale(view, locale)
     if view.status is StoredStatus.FAILED:
-        return failure_embed(view)
+        return failure_embed(view, loc)
     if view.status is StoredStatus.CANCELLED:
-        return cancelled_embed(view)
+        return cancelled_embed(view, loc)
     embed = discord.Embed(
-        title=f"{_title(view)} · {status_words(view)}",
+        title=f"{_title(view, loc)} · {status_words(view, loc)}",
         colour=COLOUR_WORKING,
-        description=_prompt_text(view.prompt),
+        description=_prompt_text(view.prompt, loc),
     )
     if view.status is StoredStatus.WAITING and view.outlook is not None:
-        embed.add_field(name="Queue", value=queue_words(view.outlook), inline=False)
+        embed.add_field(
+            name=t(loc, "field.queue"), value=queue_words(view.outlook, loc), inline=False
+        )
     else:
-        embed.add_field(name="Progress", value=progress_bar(view.progress), inline=False)
-    when = time_words(view)
+        embed.add_field(
+            name=t(loc, "field.progress"), value=progress_bar(view.progress), inline=False
+        )
+    when = time_words(view, loc)
     if when is not None:
-        embed.add_field(name="Time", value=when)
+        embed.add_field(name=t(loc, "field.time"), value=when)
     if view.model:
-        embed.add_field(name="Model", value=view.model)
-    embed.add_field(name="Elapsed", value=format_elapsed(view.elapsed_seconds))
-    _mark_simulated(embed, view)
+        embed.add_field(name=t(loc, "field.model"), value=view.model)
+    embed.add_field(name=t(loc, "field.elapsed"), value=format_elapsed(view.elapsed_seconds, loc))
+    _mark_simulated(embed, view, loc)
     if view.poster_url:
         embed.set_thumbnail(url=view.poster_url)
-    embed.set_footer(text=footer_marker(view.job_id))
+    embed.set_footer(text=footer_marker(view.job_id, locale=loc))
     return embed
 
 
-def cancelled_embed(view: JobView) -> discord.Embed:
-    who = f"<@{view.cancelled_by}>" if view.cancelled_by else "its owner"
-    cost = (
-        "Pika was already making it and cannot stop it, so its credits were charged."
-        if view.charged
-        else "No credits were charged."
-    )
+def cancelled_embed(view: JobView, locale: Locale | None = None) -> discord.Embed:
+    loc = _locale(view, locale)
+    who = f"<@{view.cancelled_by}>" if view.cancelled_by else t(loc, "cancel.by_owner")
+    cost = t(loc, "cancel.charged" if view.charged else "cancel.free")
     embed = discord.Embed(
-        title=f"{_title(view)} · Cancelled",
+        title=f"{_title(view, loc)} · {t(loc, 'status.cancelled')}",
         colour=COLOUR_FAILED,
-        description=f"{_prompt_text(view.prompt)}\n\nCancelled by {who}. {cost}",
+        description=f"{_prompt_text(view.prompt, loc)}\n\n{t(loc, 'cancel.by', who=who)} {cost}",
     )
-    embed.set_footer(text=footer_marker(view.job_id, "cancelled"))
+    embed.set_footer(text=footer_marker(view.job_id, "cancelled", loc))
     return embed
 
 
-def cancel_answer(outcome: CancelOutcome, job_id: int) -> str:
+def cancel_answer(outcome: CancelOutcome, job_id: int, locale: Locale = DEFAULT_LOCALE) -> str:
     """What the member who cancelled reads (privately)."""
     match outcome:
         case CancelOutcome.REMOVED:
-            return f"Job #{job_id} is cancelled; it never reached Pika, so nothing was charged."
+            key = "cancel.answer.removed"
         case CancelOutcome.RELEASED:
-            return f"Job #{job_id} is cancelled; Pika stopped it, so nothing was charged."
+            key = "cancel.answer.released"
         case CancelOutcome.CHARGED:
-            return (
-                f"Job #{job_id} is cancelled and won't be posted, but Pika was already making "
-                "it and cannot stop it, so its credits were charged."
-            )
+            key = "cancel.answer.charged"
         case CancelOutcome.FINISHED:
-            return f"Job #{job_id} has already finished, so there is nothing to cancel."
+            key = "cancel.answer.finished"
+    return t(locale, key, job=job_id)
 
 
-def failure_words(code: FailureReason | None, detail: str | None) -> str:
-    """Why a job failed, for its owner: the bot's reason, with Pika's own words where useful."""
+def failure_words(
+    code: FailureReason | None, detail: str | None, locale: Locale = DEFAULT_LOCALE
+) -> str:
+    """Why a job failed, for its owner: the bot's reason, with Pika's own words where useful.
+
+    Pika's own words (``detail``) are shown as Pika wrote them, in English.
+    """
     match code:
         case None | FailureReason.PIKA_FAILED:
-            return detail or "Pika could not make this video."
+            return detail or t(locale, "failure.pika_failed")
         case FailureReason.PIKA_REFUSED:
-            return as_sentence(detail) if detail else "Pika refused this request."
+            return as_sentence(detail) if detail else t(locale, "failure.pika_refused")
         case FailureReason.UNSUPPORTED:
-            return as_sentence(detail) if detail else "This Pika service cannot do that."
+            return as_sentence(detail) if detail else t(locale, "failure.unsupported")
         case FailureReason.PIKA_UNAVAILABLE:
-            return "Pika is unavailable right now, so the video was not made."
+            return t(locale, "failure.pika_unavailable")
         case FailureReason.PIKA_NO_ANSWER:
-            return (
-                "Pika is unavailable right now: it did not confirm the request, so the video "
-                "was not made and it was not sent again."
-            )
+            return t(locale, "failure.pika_no_answer")
         case FailureReason.PIKA_BUSY:
-            return "Pika is busy; try again in a moment."
+            return t(locale, "failure.pika_busy")
         case FailureReason.PIKA_KEY_REFUSED:
-            return (
-                "Pika is unavailable right now: it refused the bot's key, so the video was not "
-                "made; ask the server owner to check it."
-            )
+            return t(locale, "failure.pika_key_refused")
         case FailureReason.SUBMISSION_LOST:
-            return (
-                "The bot restarted while sending this to Pika, so Pika may not have received "
-                "it; it was not sent again, to be sure you are not charged twice."
-            )
+            return t(locale, "failure.submission_lost")
         case FailureReason.DEADLINE:
-            limit = format_elapsed(float(detail)) if detail and detail.isdigit() else "the limit"
-            return (
-                f"Pika did not finish this video within {limit}; "
-                "it may be overloaded, so try again later."
+            limit = (
+                format_elapsed(float(detail), locale)
+                if detail and detail.isdigit()
+                else t(locale, "failure.deadline.the_limit")
             )
+            return t(locale, "failure.deadline", limit=limit)
         case FailureReason.DISCORD_LOST:
-            return "Discord lost the command before the job could be shown."
+            return t(locale, "failure.discord_lost")
         case FailureReason.UNEXPECTED:
-            return "Something went wrong sending this to Pika."
+            return t(locale, "failure.unexpected")
 
 
 def as_sentence(text: str) -> str:
@@ -257,67 +277,79 @@ def as_sentence(text: str) -> str:
     if not text:
         return text
     text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    return text if text.endswith((".", "!", "?", "。", "！", "？")) else text + "."
 
 
-def result_content(view: JobView) -> str:
-    return f"<@{view.owner_id}> your video is ready!"
+def result_content(view: JobView, locale: Locale | None = None) -> str:
+    return t(_locale(view, locale), "job.result_ready", owner=f"<@{view.owner_id}>")
 
 
-def handover_content(view: JobView) -> str:
-    return f"<@{view.owner_id}> your video is still being made; progress continues here."
+def handover_content(view: JobView, locale: Locale | None = None) -> str:
+    return t(_locale(view, locale), "job.handover", owner=f"<@{view.owner_id}>")
 
 
-def button_job_content(view: JobView) -> str:
-    return f"<@{view.owner_id}> started this from job #{view.parent_job_id}."
-
-
-def failure_embed(view: JobView) -> discord.Embed:
-    reason = failure_words(view.error_code, view.error)
-    embed = discord.Embed(
-        title=f"{_title(view)} · Failed",
-        colour=COLOUR_FAILED,
-        description=f"{_prompt_text(view.prompt)}\n\n**Why:** {reason}\nNo credits were charged.",
+def button_job_content(view: JobView, locale: Locale | None = None) -> str:
+    return t(
+        _locale(view, locale),
+        "job.from_button",
+        owner=f"<@{view.owner_id}>",
+        job=view.parent_job_id,
     )
-    embed.set_footer(text=footer_marker(view.job_id, "failure"))
+
+
+def failure_embed(view: JobView, locale: Locale | None = None) -> discord.Embed:
+    loc = _locale(view, locale)
+    reason = failure_words(view.error_code, view.error, loc)
+    why = t(loc, "failure.why", reason=reason)
+    embed = discord.Embed(
+        title=f"{_title(view, loc)} · {t(loc, 'status.failed')}",
+        colour=COLOUR_FAILED,
+        description=f"{_prompt_text(view.prompt, loc)}\n\n{why}\n{t(loc, 'failure.free')}",
+    )
+    embed.set_footer(text=footer_marker(view.job_id, "failure", loc))
     return embed
 
 
-def result_embed(view: JobView, *, link_note: str | None = None) -> discord.Embed:
+def result_embed(
+    view: JobView, *, link_note: str | None = None, locale: Locale | None = None
+) -> discord.Embed:
+    loc = _locale(view, locale)
     embed = discord.Embed(
-        title=f"{_title(view)} · Done", colour=COLOUR_DONE, description=_prompt_text(view.prompt)
+        title=f"{_title(view, loc)} · {t(loc, 'status.done')}",
+        colour=COLOUR_DONE,
+        description=_prompt_text(view.prompt, loc),
     )
     if view.model:
-        embed.add_field(name="Model", value=view.model)
+        embed.add_field(name=t(loc, "field.model"), value=view.model)
     if view.seed is not None:
-        embed.add_field(name="Seed", value=str(view.seed))
+        embed.add_field(name=t(loc, "field.seed"), value=str(view.seed))
     if view.duration is not None:
-        embed.add_field(name="Length", value=f"{view.duration:g}s")
-    embed.add_field(name="Took", value=format_elapsed(view.elapsed_seconds))
-    _mark_simulated(embed, view)
+        embed.add_field(
+            name=t(loc, "field.length"), value=t(loc, "time.length", seconds=f"{view.duration:g}")
+        )
+    embed.add_field(name=t(loc, "field.took"), value=format_elapsed(view.elapsed_seconds, loc))
+    _mark_simulated(embed, view, loc)
     if link_note:
-        embed.add_field(name="Video", value=link_note, inline=False)
+        embed.add_field(name=t(loc, "field.video"), value=link_note, inline=False)
         if view.poster_url:
             embed.set_image(url=view.poster_url)
-    embed.set_footer(text=footer_marker(view.job_id, "result"))
+    embed.set_footer(text=footer_marker(view.job_id, "result", loc))
     return embed
 
 
-def oversize_note(url: str, size_bytes: int) -> str:
+def oversize_note(url: str, size_bytes: int, locale: Locale = DEFAULT_LOCALE) -> str:
     """The link posted instead of a video over the server's upload limit."""
-    return (
-        f"[Download the video]({url}) ({size_bytes / (1024 * 1024):.1f} MB is over this "
-        "server's upload limit). The link expires within a day or two, so save it soon."
-    )
+    size = number(locale, size_bytes / (1024 * 1024), digits=1)
+    return t(locale, "job.oversize", url=url, size=size)
 
 
 # -- members' own views ----------------------------------------------------------------------
 
 
-def job_label(record: JobRecord) -> str:
+def job_label(record: JobRecord, locale: Locale = DEFAULT_LOCALE) -> str:
     """``#12 · Generate · a cat surfing`` within Discord's 100 characters."""
     prompt = prompt_of(request_of(record))
-    label = f"#{record.id} · {operation_label(record.operation)}"
+    label = f"#{record.id} · {operation_label(record.operation, locale)}"
     if prompt:
         label += f" · {prompt}"
     return label if len(label) <= 100 else label[:99] + "…"
@@ -330,37 +362,53 @@ def job_link(record: JobRecord) -> str | None:
     return f"https://discord.com/channels/{record.guild_id}/{record.channel_id}/{message_id}"
 
 
-def job_line(record: JobRecord) -> str:
-    words = _SHORT_STATUS[record.status]
+def job_line(record: JobRecord, locale: Locale = DEFAULT_LOCALE) -> str:
+    words = t(locale, _SHORT_STATUS[record.status])
     if record.status is StoredStatus.RUNNING and record.progress is not None:
         words += f" {record.progress}%"
-    line = f"**{job_label(record)}** — {words}"
+    line = f"**{job_label(record, locale)}** — {words}"
     if record.status is StoredStatus.SUCCEEDED and record.result_url:
-        line += f" · [video]({record.result_url})"
+        line += f" · [{t(locale, 'jobs.video_link')}]({record.result_url})"
     link = job_link(record)
     if link:
-        line += f" · [message]({link})"
+        line += f" · [{t(locale, 'jobs.message_link')}]({link})"
     return line
 
 
-def jobs_embed(records: Iterable[JobRecord]) -> discord.Embed:
+def jobs_embed(records: Iterable[JobRecord], locale: Locale = DEFAULT_LOCALE) -> discord.Embed:
     return discord.Embed(
-        title="Your recent videos",
+        title=t(locale, "jobs.title"),
         colour=COLOUR_WORKING,
-        description="\n".join(job_line(record) for record in records),
+        description="\n".join(job_line(record, locale) for record in records),
     )
 
 
-def job_embed(record: JobRecord, view: JobView) -> discord.Embed:
+def job_embed(record: JobRecord, view: JobView, locale: Locale | None = None) -> discord.Embed:
     """One job, for /job: its result (with a download link) or its progress."""
+    loc = _locale(view, locale)
     if record.status is StoredStatus.SUCCEEDED:
-        embed = result_embed(view, link_note=f"[Download]({record.result_url})")
+        note = f"[{t(loc, 'job.download')}]({record.result_url})"
+        embed = result_embed(view, link_note=note, locale=loc)
     else:
-        embed = progress_embed(view)
+        embed = progress_embed(view, loc)
     link = job_link(record)
     if link:
-        embed.add_field(name="Message", value=f"[Jump to it]({link})", inline=False)
+        embed.add_field(
+            name=t(loc, "field.message"), value=f"[{t(loc, 'job.jump')}]({link})", inline=False
+        )
     return embed
+
+
+_PERIODS = {
+    QuotaPeriod.DAY: "period.day",
+    QuotaPeriod.WEEK: "period.week",
+    QuotaPeriod.MONTH: "period.month",
+}
+
+
+def period_word(period: str, locale: Locale = DEFAULT_LOCALE) -> str:
+    """``day``, ``week``, ``month`` as a sentence uses them ("this day")."""
+    return t(locale, _PERIODS[QuotaPeriod(period)])
 
 
 def quota_embed(
@@ -370,152 +418,193 @@ def quota_embed(
     resolutions: Iterable[str] = (),
     durations: Iterable[int] = (),
     personal: bool = False,
+    locale: Locale = DEFAULT_LOCALE,
 ) -> discord.Embed:
     """A member's credits, when they reset, what is in the making, and what each video costs.
 
     ``resolutions`` and ``durations`` are the provider's choices: where it offers 1080p or
     10 seconds, the costs say what those cost (more than the base, a 720p 5-second video).
     """
-    embed = discord.Embed(title="Your Pika credits", colour=COLOUR_WORKING)
+    loc = locale
+    embed = discord.Embed(title=t(loc, "quota.title"), colour=COLOUR_WORKING)
     if personal:
-        embed.title = "Your personal Pika credits"
+        embed.title = t(loc, "quota.title.personal")
         embed.add_field(
-            name="Personal use",
-            value="Here no server pays: videos you make in DMs and in servers that did not "
-            "install the bot use your personal allowance.",
-            inline=False,
+            name=t(loc, "quota.personal.name"), value=t(loc, "quota.personal.value"), inline=False
         )
+    period = period_word(status.period.value, loc)
     if status.unlimited:
-        embed.description = "You have **unlimited** credits here."
+        embed.description = t(loc, "quota.unlimited")
     else:
         lines = [
-            f"**{credits(status.remaining or 0)}** left of {status.allowance} "
-            f"this {status.period.value}"
+            t(
+                loc,
+                "quota.left",
+                credits=credits(status.remaining or 0, loc),
+                allowance=str(status.allowance)
+                if status.allowance is None
+                else number(loc, status.allowance),
+                period=period,
+            )
         ]
         if status.grant_remaining:
-            lines.append(
-                f"plus **{credits(status.grant_remaining)}** granted to you (they don't expire)"
-            )
+            lines.append(t(loc, "quota.granted", credits=credits(status.grant_remaining, loc)))
         if status.budget_remaining is not None:
             lines.append(
-                f"The server has {credits(status.budget_remaining)} left "
-                f"in its budget this {status.period.value}."
+                t(
+                    loc,
+                    "quota.budget",
+                    credits=credits(status.budget_remaining, loc),
+                    period=period,
+                )
             )
-        lines.append(f"Resets {full_time(status.resets_at)}")
+        lines.append(t(loc, "quota.resets", when=full_time(status.resets_at)))
         embed.description = "\n".join(lines)
-    limit = "no limit" if status.max_in_flight is None else str(status.max_in_flight)
-    in_flight = ", ".join(f"#{job.id}" for job in status.in_flight) or "none"
+    limit = (
+        t(loc, "quota.no_limit")
+        if status.max_in_flight is None
+        else number(loc, status.max_in_flight)
+    )
+    in_flight = ", ".join(f"#{job.id}" for job in status.in_flight) or t(loc, "quota.none")
     embed.add_field(
-        name=f"In the making ({len(status.in_flight)} of {limit})", value=in_flight, inline=False
+        name=t(loc, "quota.in_flight", count=len(status.in_flight), limit=limit),
+        value=in_flight,
+        inline=False,
     )
     if status.waiting:
         embed.add_field(
-            name=f"Waiting for a slot ({len(status.waiting)})",
+            name=t(loc, "quota.waiting", count=len(status.waiting)),
             value=", ".join(f"#{job.id}" for job in status.waiting),
             inline=False,
         )
     hd = "1080p" in resolutions
     long = any(seconds > 5 for seconds in durations)
     lines = [
-        f"{operation_label(op)}: {credits(cost)}{_bigger_costs(op, cost, hd=hd, long=long)}"
+        f"{operation_label(op, loc)}: {credits(cost, loc)}"
+        f"{_bigger_costs(op, cost, hd=hd, long=long, locale=loc)}"
         for op, cost in costs.items()
     ]
     if hd or long:
-        bigger = " and ".join(part for part, on in (("1080p", hd), ("10 s", long)) if on)
-        lines.append(f"*Costs are for a 720p, 5-second video; {bigger} cost more.*")
-    embed.add_field(name="Costs", value="\n".join(lines), inline=False)
-    embed.set_footer(text="A video that fails costs nothing.")
+        parts = [part for part, on in (("1080p", hd), (t(loc, "quota.size.long"), long)) if on]
+        bigger = (
+            parts[0]
+            if len(parts) == 1
+            else t(loc, "quota.costs.and", first=parts[0], second=parts[1])
+        )
+        lines.append(t(loc, "quota.costs.note", bigger=bigger))
+    embed.add_field(name=t(loc, "quota.costs"), value="\n".join(lines), inline=False)
+    embed.set_footer(text=t(loc, "quota.footer"))
     return embed
 
 
-def _bigger_costs(operation: Operation, cost: int, *, hd: bool, long: bool) -> str:
+def _bigger_costs(
+    operation: Operation, cost: int, *, hd: bool, long: bool, locale: Locale = DEFAULT_LOCALE
+) -> str:
     """`` (1080p: 3 · 10 s: 3 · both: 5)`` for an operation whose size changes its price."""
     sizes: list[tuple[str, str | None, int | None]] = [("1080p", "1080p", None)] if hd else []
     if long:
-        sizes.append(("10 s", None, 10))
+        sizes.append((t(locale, "quota.size.long"), None, 10))
     if hd and long:
-        sizes.append(("both", "1080p", 10))
+        sizes.append((t(locale, "quota.size.both"), "1080p", 10))
     parts = [
-        f"{name}: {credits_for(cost, cost_multiplier(operation, resolution, seconds))}"
-        for name, resolution, seconds in sizes
-        if cost_multiplier(operation, resolution, seconds) != 1.0
+        f"{name}: {number(locale, credits_for(cost, cost_multiplier(operation, resolution, s)))}"
+        for name, resolution, s in sizes
+        if cost_multiplier(operation, resolution, s) != 1.0
     ]
     return f" ({' · '.join(parts)})" if parts else ""
 
 
-def usage_embed(report: UsageReport) -> discord.Embed:
+def usage_embed(report: UsageReport, locale: Locale = DEFAULT_LOCALE) -> discord.Embed:
     """What each member spent this period, and the server's total against its budget."""
+    loc = locale
     lines = [
-        f"<@{row.user_id}>: {row.charged} charged, {row.held} held · {row.jobs} jobs "
-        f"({row.succeeded} ok, {row.failed} failed)"
+        t(
+            loc,
+            "usage.row",
+            member=f"<@{row.user_id}>",
+            charged=number(loc, row.charged),
+            held=number(loc, row.held),
+            jobs=number(loc, row.jobs),
+            succeeded=number(loc, row.succeeded),
+            failed=number(loc, row.failed),
+        )
         for row in report.rows[:30]
     ]
     embed = discord.Embed(
-        title=f"Usage this {report.settings.period.value}",
+        title=t(loc, "usage.title", period=period_word(report.settings.period.value, loc)),
         colour=COLOUR_WORKING,
-        description="\n".join(lines) or "Nobody has made a video yet.",
+        description="\n".join(lines) or t(loc, "usage.nobody"),
     )
-    budget = "no cap" if report.settings.budget is None else f"of {report.settings.budget}"
-    embed.set_footer(text=f"Server total: {report.spend.spent} credits ({budget})")
+    budget = (
+        t(loc, "usage.no_cap")
+        if report.settings.budget is None
+        else t(loc, "usage.of_budget", budget=number(loc, report.settings.budget))
+    )
+    embed.set_footer(
+        text=t(loc, "usage.total", spent=number(loc, report.spend.spent), budget=budget)
+    )
     return embed
 
 
-def blocked_words_embed(words: list[str]) -> discord.Embed:
+def blocked_words_embed(words: list[str], locale: Locale = DEFAULT_LOCALE) -> discord.Embed:
     """The server's blocked words, for its staff only."""
     shown = ", ".join(f"`{word}`" for word in words)
     if len(shown) > 4000:
         shown = shown[:3990].rsplit(", ", 1)[0] + ", …"
     return discord.Embed(
-        title=f"Blocked words and phrases ({len(words)})",
+        title=t(locale, "blocked.title", count=len(words)),
         colour=COLOUR_WORKING,
-        description=shown or "None yet. Add some with `/admin blocked-words add`.",
-    ).set_footer(text="Matched as whole words, whatever the case, width or hidden characters.")
+        description=shown or t(locale, "blocked.none"),
+    ).set_footer(text=t(locale, "blocked.footer"))
 
 
-def blocked_words_added(added: list[str]) -> str:
+def blocked_words_added(added: list[str], locale: Locale = DEFAULT_LOCALE) -> str:
     if not added:
-        return "Those were already blocked."
-    return "Blocked: " + ", ".join(f"`{word}`" for word in added) + "."
+        return t(locale, "blocked.already")
+    return t(locale, "blocked.added", words=", ".join(f"`{word}`" for word in added))
 
 
-def blocked_words_removed(removed: list[str]) -> str:
+def blocked_words_removed(removed: list[str], locale: Locale = DEFAULT_LOCALE) -> str:
     if not removed:
-        return "None of those were blocked."
-    return "Allowed again: " + ", ".join(f"`{word}`" for word in removed) + "."
+        return t(locale, "blocked.not_blocked")
+    return t(locale, "blocked.removed", words=", ".join(f"`{word}`" for word in removed))
 
 
-def blocked_words_full(limit: int) -> str:
-    return f"A server can block at most {limit} words and phrases; remove some first."
+def blocked_words_full(limit: int, locale: Locale = DEFAULT_LOCALE) -> str:
+    return t(locale, "blocked.full", limit=number(locale, limit))
 
 
-def shown_again_content(view: JobView) -> str:
-    return f"<@{view.owner_id}> brought back job #{view.job_id}."
+def shown_again_content(view: JobView, locale: Locale | None = None) -> str:
+    return t(_locale(view, locale), "job.shown_again", owner=f"<@{view.owner_id}>", job=view.job_id)
 
 
-def link_note(url: str) -> str:
+def link_note(url: str, locale: Locale = DEFAULT_LOCALE) -> str:
     """The link posted when the video could not be fetched to attach it."""
-    return f"[Open the video]({url})"
+    return t(locale, "job.open_link", url=url)
 
 
-def settings_embed(defaults: MemberDefaults) -> discord.Embed:
+def settings_embed(defaults: MemberDefaults, locale: Locale = DEFAULT_LOCALE) -> discord.Embed:
     """A member's /settings: what each command uses when they leave an option out."""
+    loc = locale
 
     def shown(value: object) -> str:
-        return "the bot's default" if value in (None, "") else f"`{value}`"
+        return t(loc, "settings.default") if value in (None, "") else f"`{value}`"
 
-    embed = discord.Embed(title="Your settings", colour=COLOUR_WORKING)
-    embed.description = (
-        "Used when you leave an option out; an option you give a command always wins."
-    )
-    embed.add_field(name="Model", value=shown(defaults.model))
-    embed.add_field(name="Aspect ratio", value=shown(defaults.aspect_ratio))
-    embed.add_field(name="Motion", value=shown(defaults.motion))
-    embed.add_field(name="Frame rate", value=shown(defaults.frame_rate))
-    embed.add_field(name="Negative prompt", value=shown(defaults.negative_prompt), inline=False)
+    embed = discord.Embed(title=t(loc, "settings.title"), colour=COLOUR_WORKING)
+    embed.description = t(loc, "settings.description")
+    embed.add_field(name=t(loc, "field.model"), value=shown(defaults.model))
+    embed.add_field(name=t(loc, "settings.aspect_ratio"), value=shown(defaults.aspect_ratio))
+    embed.add_field(name=t(loc, "settings.motion"), value=shown(defaults.motion))
+    embed.add_field(name=t(loc, "settings.frame_rate"), value=shown(defaults.frame_rate))
     embed.add_field(
-        name="Private results",
-        value="on: only you see your videos" if defaults.private_results else "off",
+        name=t(loc, "settings.negative_prompt"),
+        value=shown(defaults.negative_prompt),
         inline=False,
     )
-    embed.set_footer(text="Change one with /settings <option>; clear them with /settings reset.")
+    embed.add_field(
+        name=t(loc, "settings.private_results"),
+        value=t(loc, "settings.private.on" if defaults.private_results else "settings.private.off"),
+        inline=False,
+    )
+    embed.set_footer(text=t(loc, "settings.footer"))
     return embed

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
-def credits(count: int) -> str:
-    """``1 credit``, ``3 credits``."""
-    return f"{count} credit" if count == 1 else f"{count} credits"
+from bot.ui.i18n import DEFAULT_LOCALE, Locale, tn
 
 
-def videos(count: int) -> str:
+def credits(count: int, locale: Locale = DEFAULT_LOCALE) -> str:
+    """``1 credit``, ``3 credits``; ``1,000 credits`` (numbers as the language writes them)."""
+    return tn(locale, "words.credits", count)
+
+
+def videos(count: int, locale: Locale = DEFAULT_LOCALE) -> str:
     """``1 video``, ``2 videos``."""
-    return f"{count} video" if count == 1 else f"{count} videos"
+    return tn(locale, "words.videos", count)
 
 
 def relative_time(moment: datetime) -> str:
-    """A Discord timestamp each member's client shows in their own time ("in 3 hours")."""
+    """A Discord timestamp each member's client shows in their own time and language."""
     return f"<t:{int(moment.timestamp())}:R>"
 
 

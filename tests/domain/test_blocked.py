@@ -16,6 +16,8 @@ from bot.domain.blocked import find_blocked, normalize
         "a g\u00adory scene",  # soft hyphen
         "a \uff47\uff4f\uff52\uff59 scene",  # full-width letters
         "gory!",
+        "a g\u043er\u0443 scene",  # Cyrillic o and u, drawn as Latin o and y
+        "a g\u03bfry scene",  # Greek omicron
     ],
 )
 def test_a_blocked_word_is_found_however_it_is_written(text: str) -> None:
@@ -37,3 +39,10 @@ def test_every_text_is_checked_and_an_empty_list_blocks_nothing() -> None:
     assert find_blocked(["a cat", "negative: gore"], ["gore"]) == "gore"
     assert find_blocked(["anything"], []) is None
     assert normalize("  A\u200d B  ") == "a b"
+
+
+def test_look_alike_letters_read_as_latin_but_digits_and_other_words_stay() -> None:
+    assert find_blocked(["a g0ry scene"], ["gory"]) is None  # a digit is not a letter
+    assert find_blocked(["\u0441\u0443\u043a\u0430"], ["\u0441\u0443\u043a\u0430"]) is not None
+    assert find_blocked(["a glory scene"], ["gory"]) is None
+    assert normalize("\u0420\u0430ris") == "paris"  # Cyrillic Er and a

@@ -46,6 +46,8 @@ class FakeInteraction:
     message: Any = None
     edits: list[discord.Embed] = field(default_factory=list)
     deleted: bool = False
+    locale: str = "en-US"
+    guild_locale: str | None = "en-US"
 
     @property
     def user(self) -> Any:

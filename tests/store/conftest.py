@@ -9,7 +9,7 @@ test marked ``sqlite_only`` is about SQLite itself (pragmas, its migration histo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from bot.store import (
     QuotaEngine,
     open_database,
 )
-from harness.postgres import Databases, PostgresServer, find_binaries, required
+from harness.postgres import Databases
 
 GUILD = 1_000_000_000_000_001
 CHANNEL = 2_000_000_000_000_002
@@ -56,24 +56,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         elif metafunc.definition.get_closest_marker("postgres_only"):
             backends = ["postgres"]
         metafunc.parametrize("backend", backends)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole test process, stopped (and deleted) at the end."""
-    binaries = find_binaries()
-    if binaries is None:
-        message = "PostgreSQL (initdb, pg_ctl) is not installed"
-        if required():
-            pytest.fail(f"{message}, and POSTGRES_REQUIRE=1")
-        pytest.skip(f"{message}; POSTGRES_REQUIRE=1 makes this a failure")
-    with PostgresServer(binaries) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def postgres_databases(postgres_server: PostgresServer) -> Databases:
-    return Databases(postgres_server, "store")
 
 
 @pytest.fixture

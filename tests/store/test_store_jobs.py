@@ -232,3 +232,34 @@ async def test_the_health_check_and_metrics_queries_answer(
     assert counts[StoredStatus.SUCCEEDED] == 1 and counts[StoredStatus.PENDING] == 0
     assert await store.secret("webhook", lambda: "first") == "first"
     assert await store.secret("webhook", lambda: "second") == "first"  # made once ever
+
+
+async def test_an_unleased_job_is_left_to_its_maker_for_one_lease_then_taken_over(
+    clock: FakeClock, store: JobStore, make_job: MakeJob
+) -> None:
+    job = await make_job(USER)  # stored; its maker has not leased it yet
+    lease = timedelta(seconds=30)
+
+    assert await store.claim_jobs("other", clock.now() + lease) == []
+    assert await store.take_lease(job.id, "maker", clock.now() + lease)
+    clock.advance(seconds=10)
+    assert await store.claim_jobs("other", clock.now() + lease) == []  # a live lease
+
+    clock.advance(seconds=25)  # the maker stopped renewing: its lease lapsed
+    assert await store.claim_jobs("other", clock.now() + lease) == [job.id]
+    assert not await store.take_lease(job.id, "maker", clock.now() + lease)
+
+    orphan = await make_job(USER)  # its maker died before leasing it
+    await store.renew_leases("other", clock.now() + 2 * lease)
+    clock.advance(seconds=31)
+    assert await store.claim_jobs("third", clock.now() + lease) == [orphan.id]
+
+
+async def test_a_starting_process_takes_unleased_jobs_at_once(
+    clock: FakeClock, store: JobStore, make_job: MakeJob
+) -> None:
+    job = await make_job(USER)  # the only process crashed before leasing it
+    until = clock.now() + timedelta(seconds=30)
+
+    assert await store.claim_jobs("restarted", until) == []
+    assert await store.claim_jobs("restarted", until, starting=True) == [job.id]

@@ -1,0 +1,224 @@
+"""Past one process: three bot processes (shards 0, 1, 2 of 3) on one PostgreSQL database.
+
+A process is SIGKILLed in the middle of 300 jobs and not restarted: the others take its jobs
+over once its leases lapse, and every job is posted once, billed once and sent to Pika once.
+The quota race of the store tests is run again through the three bots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.jobs import PERSONAL_SCOPE
+from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
+from harness.fleet import Fleet, result_counts, start_fleet, wait_until
+from harness.postgres import Databases
+from tests.e2e.helpers import job_id_of, text_of
+
+JOBS_PER_GUILD = 100
+LEASE = 6.0
+POLL = 2.0
+ROOMY = {
+    "QUOTA_DEFAULT_ALLOWANCE": "10",
+    "QUOTA_MAX_IN_FLIGHT_USER": "5",
+    "QUOTA_MAX_IN_FLIGHT_GUILD": str(JOBS_PER_GUILD * 2),
+}
+
+
+async def _answers(fleet: Fleet, interactions: list[str], timeout: float) -> list[dict]:
+    async def answer(interaction: str) -> dict:
+        state = await fleet.emu.wait_for_interaction(
+            interaction,
+            lambda i: any(
+                (m.get("content") or m.get("embeds")) and not m.get("loading")
+                for m in i.get("messages", [])
+            ),
+            timeout=timeout,
+        )
+        return next(m for m in state["messages"] if m.get("content") or m.get("embeds"))
+
+    return list(await asyncio.gather(*(answer(i) for i in interactions)))
+
+
+@pytest.mark.timeout(300)
+async def test_three_processes_carry_300_jobs_through_a_kill_exactly_once(
+    tmp_path, postgres_databases: Databases
+):
+    url = await postgres_databases.fresh()
+    fleet = await start_fleet(
+        tmp_path,
+        url,
+        processes=3,
+        job_seconds=5.0,
+        lease_seconds=LEASE,
+        poll_seconds=POLL,
+        extra=ROOMY,
+    )
+    database = await open_database(url)
+    quota = QuotaEngine(database, QuotaDefaults())
+    store = JobStore(database, quota)
+    try:
+        members = await fleet.add_members(JOBS_PER_GUILD)
+        guild_ids = await fleet.guild_ids()
+
+        async def fire(guild: str, index: int, name: str) -> str:
+            await asyncio.sleep(index * 0.02)  # 100 commands a server within two seconds
+            # One prompt and seed: the simulator renders one video for all, so the timings
+            # measure the bots, not the simulator's render queue.
+            return await fleet.emu.slash(
+                name, f"{guild}/general", "generate", {"prompt": "fleet", "seed": 1}
+            )
+
+        interactions = await asyncio.gather(
+            *(fire(g, i, name) for g, names in members.items() for i, name in enumerate(names))
+        )
+        answers = await _answers(fleet, interactions, timeout=90)
+        job_ids = [job_id_of(answer) for answer in answers]
+        assert len(set(job_ids)) == 3 * JOBS_PER_GUILD
+
+        # Kill the process of shard 1 (Art Club) mid-run: some of its results posted, more
+        # of its jobs unfinished.
+        victim = fleet.bots[1]
+        owner = "shards-1"
+        await victim.wait_for_log("delivered as message", timeout=60, occurrences=5)
+        held = await database.read(
+            lambda tx: tx.fetchall(
+                "SELECT id FROM jobs WHERE lease_owner = ? AND delivered_at IS NULL", owner
+            )
+        )
+        orphans = {int(row[0]) for row in held}
+        assert len(orphans) >= 10, f"shard 1 held only {len(orphans)} unfinished jobs"
+        assert await victim.kill() == -9
+        killed_at = datetime.now(UTC)
+        killed_clock = time.monotonic()
+
+        async def all_delivered() -> bool:
+            records = [await store.get_job(job_id) for job_id in job_ids]
+            return all(record is not None and record.delivered for record in records)
+
+        await wait_until(all_delivered, timeout=120, what="every job delivered")
+        took = time.monotonic() - killed_clock
+
+        # Posted exactly once each, wherever it was asked for.
+        messages = []
+        for guild in members:
+            messages += await fleet.emu.messages(f"{guild}/general")
+        assert result_counts(messages) == Counter(
+            {f"Pika job #{job_id} · result": 1 for job_id in job_ids}
+        ), fleet.logs()
+
+        # Pika saw one submission per job, the killed process's jobs included.
+        submitted = [job.id for job in fleet.simulator.jobs]
+        assert len(submitted) == len(set(submitted)) == 3 * JOBS_PER_GUILD
+        records = [await store.get_job(job_id) for job_id in job_ids]
+        assert {r.provider_job_id for r in records if r is not None} == set(submitted)
+
+        # Every balance is exact: one hold and one charge per job, nothing left held.
+        for guild in members:
+            usage = await quota.usage_report(guild_ids[guild])
+            assert len(usage) == JOBS_PER_GUILD
+            assert {(row.jobs, row.charged, row.held, row.succeeded) for row in usage} == {
+                (1, 1, 0, 1)
+            }
+        assert await quota.audit() == []
+        for job_id in orphans:
+            record = await store.get_job(job_id)
+            assert record is not None
+            entries = await quota.ledger_entries(record.guild_id, job_id=job_id)
+            kinds = [e.kind.value for e in entries]
+            assert kinds == ["hold", "charge"], (job_id, kinds)
+
+        # The orphans were finished within the lease plus one poll interval of Pika being
+        # done (or of the kill, for those Pika finished before it), plus the upload.
+        sim_jobs = {job.id: job for job in fleet.simulator.jobs}
+        late, waits = [], []
+        for job_id in orphans:
+            record = await store.get_job(job_id)
+            assert record is not None and record.delivered_at is not None
+            sim = sim_jobs[record.provider_job_id or ""]
+            finished = sim.created_wall + timedelta(seconds=sim.run_seconds)
+            waited = (record.delivered_at - max(killed_at, finished)).total_seconds()
+            waits.append(waited)
+            if waited > LEASE + POLL + 3.0:
+                late.append((job_id, round(waited, 1)))
+        assert not late, f"taken over too late: {late[:10]}\n{fleet.logs()}"
+        assert "Took over" in fleet.bots[0].log_text() + fleet.bots[2].log_text()
+        print(
+            f"{len(orphans)} orphaned jobs: all delivered {took:.1f}s after the kill; each "
+            f"at most {max(waits):.1f}s after it (or Pika) was done (lease {LEASE}s, poll {POLL}s)"
+        )
+    finally:
+        await database.close()
+        await fleet.stop()
+
+
+@pytest.mark.timeout(180)
+async def test_a_member_who_can_afford_3_gets_exactly_3_of_50_across_three_processes(
+    tmp_path, postgres_databases: Databases
+):
+    url = await postgres_databases.fresh()
+    fleet = await start_fleet(
+        tmp_path, url, processes=3, job_seconds=2.0, extra={"QUOTA_PERSONAL_ALLOWANCE": "3"}
+    )
+    database = await open_database(url)
+    quota = QuotaEngine(database, QuotaDefaults())
+    try:
+        # Three servers without the bot, one on each shard: racer's user install answers in
+        # all three, so the three processes race on one personal allowance.
+        await fleet.emu.add_user("racer", guild=None)
+        await fleet.emu.install_app("racer")
+        for shard in range(3):
+            await fleet.emu.add_guild(
+                f"Elsewhere {shard}", "racer", shard=(shard, 3), install=False
+            )
+        interactions = await asyncio.gather(
+            *(
+                fleet.emu.slash(
+                    "racer",
+                    f"Elsewhere {n % 3}/general",
+                    "generate",
+                    {"prompt": f"race {n}"},
+                )
+                for n in range(50)
+            )
+        )
+        answers = await _answers(fleet, interactions, timeout=60)
+        accepted = [a for a in answers if "Pika job #" in text_of(a)]
+        refused = [a for a in answers if "Pika job #" not in text_of(a)]
+        assert len(accepted) == 3, [text_of(a)[:80] for a in answers]
+        assert len(refused) == 47
+        assert all(a["flags"] & 64 for a in refused)
+        assert all("credit" in text_of(a).lower() for a in refused), text_of(refused[0])
+        racer = int(
+            next(u["id"] for u in (await fleet.emu.world())["users"] if u["username"] == "racer")
+        )
+        holds = [
+            e
+            for e in await quota.ledger_entries(PERSONAL_SCOPE, user_id=racer)
+            if e.kind.value == "hold"
+        ]
+        assert len(holds) == 3
+
+        async def three_submitted() -> bool:
+            return _submissions(fleet, "race ") == 3
+
+        await wait_until(three_submitted, timeout=30, what="three submissions")
+        # Settle: nothing more reaches Pika once the three are running.
+        await wait_until(lambda: _all_finished(fleet), timeout=30, what="the three jobs finished")
+        assert _submissions(fleet, "race ") == 3
+    finally:
+        await database.close()
+        await fleet.stop()
+
+
+def _submissions(fleet: Fleet, prefix: str) -> int:
+    return sum(1 for job in fleet.simulator.jobs if job.prompt.startswith(prefix))
+
+
+async def _all_finished(fleet: Fleet) -> bool:
+    return fleet.simulator.jobs.in_flight() == 0
