@@ -23,6 +23,8 @@ from tests.e2e.helpers import job_id_of, text_of
 JOBS_PER_GUILD = 100
 LEASE = 6.0
 POLL = 2.0
+DELIVERY_SLACK = 15.0
+"""Past the takeover, the download and upload of a video: generous, as CI shares 2 cores."""
 ROOMY = {
     "QUOTA_DEFAULT_ALLOWANCE": "10",
     "QUOTA_MAX_IN_FLIGHT_USER": "5",
@@ -97,11 +99,31 @@ async def test_three_processes_carry_300_jobs_through_a_kill_exactly_once(
         killed_at = datetime.now(UTC)
         killed_clock = time.monotonic()
 
+        # Watch the orphans change hands: each is leased by a survivor (or already posted)
+        # within the lease plus one poll interval of the kill.
+        taken_after: dict[int, float] = {}
+
+        async def all_taken() -> bool:
+            rows = await database.read(
+                lambda tx: tx.fetchall(
+                    "SELECT id, lease_owner, delivered_at FROM jobs WHERE lease_owner IS NULL "
+                    "OR lease_owner <> ? OR delivered_at IS NOT NULL",
+                    owner,
+                )
+            )
+            for row in rows:
+                if int(row[0]) in orphans:
+                    taken_after.setdefault(int(row[0]), time.monotonic() - killed_clock)
+            return len(taken_after) == len(orphans)
+
+        await wait_until(all_taken, timeout=60, what="the orphans taken over", every=0.1)
+        assert max(taken_after.values()) <= LEASE + POLL, sorted(taken_after.values())[-5:]
+
         async def all_delivered() -> bool:
             records = [await store.get_job(job_id) for job_id in job_ids]
             return all(record is not None and record.delivered for record in records)
 
-        await wait_until(all_delivered, timeout=120, what="every job delivered")
+        await wait_until(all_delivered, timeout=180, what="every job delivered")
         took = time.monotonic() - killed_clock
 
         # Posted exactly once each, wherever it was asked for.
@@ -133,8 +155,8 @@ async def test_three_processes_carry_300_jobs_through_a_kill_exactly_once(
             kinds = [e.kind.value for e in entries]
             assert kinds == ["hold", "charge"], (job_id, kinds)
 
-        # The orphans were finished within the lease plus one poll interval of Pika being
-        # done (or of the kill, for those Pika finished before it), plus the upload.
+        # And posted soon after: within the lease and a poll of Pika being done (or of the
+        # kill, for those Pika finished before it), plus the upload.
         sim_jobs = {job.id: job for job in fleet.simulator.jobs}
         late, waits = [], []
         for job_id in orphans:
@@ -144,13 +166,15 @@ async def test_three_processes_carry_300_jobs_through_a_kill_exactly_once(
             finished = sim.created_wall + timedelta(seconds=sim.run_seconds)
             waited = (record.delivered_at - max(killed_at, finished)).total_seconds()
             waits.append(waited)
-            if waited > LEASE + POLL + 3.0:
+            if waited > LEASE + POLL + DELIVERY_SLACK:
                 late.append((job_id, round(waited, 1)))
-        assert not late, f"taken over too late: {late[:10]}\n{fleet.logs()}"
+        assert not late, f"delivered too late: {late[:10]}\n{fleet.logs()}"
         assert "Took over" in fleet.bots[0].log_text() + fleet.bots[2].log_text()
         print(
-            f"{len(orphans)} orphaned jobs: all delivered {took:.1f}s after the kill; each "
-            f"at most {max(waits):.1f}s after it (or Pika) was done (lease {LEASE}s, poll {POLL}s)"
+            f"{len(orphans)} orphaned jobs: all taken over within "
+            f"{max(taken_after.values()):.1f}s of the kill (lease {LEASE}s, poll {POLL}s), all "
+            f"delivered {took:.1f}s after it; each at most {max(waits):.1f}s after it (or Pika) "
+            "was done"
         )
     finally:
         await database.close()
