@@ -83,32 +83,42 @@ CANNOT = {
 }
 
 
+NO_VIDEO_INPUT = "this Pika service cannot start from a video; attach an image instead"
+ONE_KEYFRAME_PROMPT = "this Pika service takes one prompt for the whole keyframe video"
+
+
 def check_supported(capabilities: Capabilities, request: PikaRequest) -> None:
     """Refuse, with a user sentence, a request the provider cannot serve (before any spending)."""
     operation = request.operation
     if not capabilities.supports(operation):
-        raise UnsupportedOperationError(CANNOT[operation])
+        raise UnsupportedOperationError.because(
+            CANNOT[operation], "pika.cannot", operation=operation.value
+        )
     models = capabilities.models.get(operation)
     model = model_of(request)
     if models is not None and model is not None and str(model) not in models:
-        raise UnsupportedOperationError(
+        raise UnsupportedOperationError.because(
             f"this Pika service has no model {model} for {_OPERATION_NAMES[operation]};"
-            f" choose {one_of(models)}"
+            f" choose {one_of(models)}",
+            "pika.no_model",
+            model=str(model),
+            choices=models,
         )
     _check_sizes(capabilities, request)
     if isinstance(request, GenerateRequest) and request.video and not capabilities.video_input:
-        raise UnsupportedOperationError(
-            "this Pika service cannot start from a video; attach an image instead"
-        )
+        raise UnsupportedOperationError.because(NO_VIDEO_INPUT, "pika.no_video_input")
     offered = capabilities.pikaffects
     if (
         isinstance(request, PikaffectRequest)
         and offered is not None
         and request.pikaffect not in offered
     ):
-        raise UnsupportedOperationError(
+        raise UnsupportedOperationError.because(
             f"this Pika service does not offer the {request.pikaffect} Pikaffect;"
-            f" choose {one_of(sorted(offered))}"
+            f" choose {one_of(sorted(offered))}",
+            "pika.no_effect",
+            effect=request.pikaffect.value,
+            choices=tuple(sorted(offered)),
         )
 
 
@@ -117,42 +127,59 @@ def _check_sizes(capabilities: Capabilities, request: PikaRequest) -> None:
     options = options_of(request)
     ratio = options.aspect_ratio.value if options is not None else None
     if ratio is not None and ratio not in capabilities.aspect_ratios:
-        raise UnsupportedOperationError(
+        raise UnsupportedOperationError.because(
             f"this Pika service cannot make {ratio} videos; choose "
-            f"{one_of(sorted(capabilities.aspect_ratios))}"
+            f"{one_of(sorted(capabilities.aspect_ratios))}",
+            "pika.no_ratio",
+            ratio=ratio,
+            choices=tuple(sorted(capabilities.aspect_ratios)),
         )
     resolution, seconds = size_of(request)
     if resolution is not None and resolution not in capabilities.resolutions:
-        raise UnsupportedOperationError("this Pika service has no choice of resolution")
+        raise UnsupportedOperationError.because(
+            "this Pika service has no choice of resolution", "pika.no_resolution"
+        )
     if isinstance(request, KeyframesRequest):
         low, high = capabilities.keyframe_seconds
         if not low <= request.length <= high:
-            raise UnsupportedOperationError(
-                f"keyframe videos here are {low} to {high} seconds long"
+            raise UnsupportedOperationError.because(
+                f"keyframe videos here are {low} to {high} seconds long",
+                "pika.keyframes_length",
+                low=low,
+                high=high,
             )
         if len(request.images) > capabilities.max_keyframes:
-            raise UnsupportedOperationError(
-                f"this Pika service takes at most {capabilities.max_keyframes} keyframe images"
+            raise UnsupportedOperationError.because(
+                f"this Pika service takes at most {capabilities.max_keyframes} keyframe images",
+                "pika.keyframes_max",
+                count=capabilities.max_keyframes,
             )
-        if request.length < len(request.images) - 1:
-            raise UnsupportedOperationError(
-                f"{len(request.images)} keyframes need at least {len(request.images) - 1} "
-                "seconds (one per transition)"
+        count = len(request.images)
+        if request.length < count - 1:
+            raise UnsupportedOperationError.because(
+                f"{count} keyframes need at least {count - 1} seconds (one per transition)",
+                "pika.keyframes_seconds",
+                count=count,
+                least=count - 1,
             )
         if any(request.transitions) and not capabilities.transition_prompts:
-            raise UnsupportedOperationError(
-                "this Pika service takes one prompt for the whole keyframe video"
-            )
+            raise UnsupportedOperationError.because(ONE_KEYFRAME_PROMPT, "pika.one_keyframe_prompt")
     elif seconds is not None and seconds not in capabilities.durations:
-        raise UnsupportedOperationError("this Pika service has no choice of length")
+        raise UnsupportedOperationError.because(
+            "this Pika service has no choice of length", "pika.no_length"
+        )
     needs = capabilities.prompt_required
     if not prompt_of(request):
         if isinstance(request, GenerateRequest):
             tag = "generate_image" if request.image else "generate"
             if tag in needs:
-                raise UnsupportedOperationError("this Pika service needs a prompt for that")
+                raise UnsupportedOperationError.because(
+                    "this Pika service needs a prompt for that", "pika.needs_prompt"
+                )
         elif isinstance(request, IngredientsRequest) and "ingredients" in needs:
-            raise UnsupportedOperationError("this Pika service needs a prompt for ingredients")
+            raise UnsupportedOperationError.because(
+                "this Pika service needs a prompt for ingredients", "pika.needs_prompt"
+            )
 
 
 _OPERATION_NAMES = {

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+Value = str | int | float | tuple[str, ...]
+"""A figure of a refusal: a name, a limit, or the choices (as the request spells them)."""
+
+
+class RequestInvalid(ValueError):
+    """One rule refused a request: ``code`` names its sentence, ``values`` fill it.
+
+    ``str()`` is the English sentence (logs, English readers). ``code`` is the message id the
+    catalogs word it with; ``values["field"]``, the request's own name of the field at fault,
+    is added where pydantic found the problem, so ``bot.ui`` can name the option as members
+    see it.
+    """
+
+    def __init__(self, english: str, code: str, /, **values: Value) -> None:
+        super().__init__(english)
+        self.code = code
+        self.values = values
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_request_invalid, (str(self), self.code, self.values))
+
+
+def _rebuild_request_invalid(english: str, code: str, values: dict[str, Value]) -> RequestInvalid:
+    return RequestInvalid(english, code, **values)
+
 
 class PikaError(Exception):
-    """Something went wrong talking to Pika."""
+    """Something went wrong talking to Pika.
+
+    ``problems`` are the rules that refused, when the refusal is ours (validation, or what the
+    service cannot do); the message is then their English sentences joined by "; ".
+    """
 
     user_message = "Pika could not take this request right now."
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.user_message)
+    def __init__(
+        self, message: str | None = None, *, problems: Sequence[RequestInvalid] = ()
+    ) -> None:
+        super().__init__(message or "; ".join(map(str, problems)) or self.user_message)
+        self.problems = tuple(problems)
 
 
 class InvalidRequestError(PikaError, ValueError):
@@ -22,6 +56,11 @@ class UnsupportedOperationError(PikaError):
     """The configured provider cannot do this operation or feature."""
 
     user_message = "This Pika service cannot do that."
+
+    @classmethod
+    def because(cls, english: str, code: str, /, **values: Value) -> UnsupportedOperationError:
+        """The refusal of one thing the service cannot do, worded by ``code``."""
+        return cls(problems=[RequestInvalid(english, code, **values)])
 
 
 class AuthenticationError(PikaError):

@@ -1,9 +1,11 @@
 """One validated request model per Pika operation, stored as JSON and rebuilt after a restart.
 
-Every rule fails with a sentence shown to Discord users as-is, so ranges and choices are checked by
-our own validators instead of ``Field(ge=..., le=...)`` (whose wording is pydantic's).
+Every rule fails with a ``RequestInvalid``: an English sentence plus a message id and values, so
+the bot can word it in the member's language; ranges and choices are checked by our own
+validators instead of ``Field(ge=..., le=...)`` (whose wording is pydantic's).
 Build requests with ``validate_request`` / ``parse_request`` or ``SomeRequest.create(...)``: they
-raise ``InvalidRequestError`` whose text is the plain sentence(s).
+raise ``InvalidRequestError`` whose text is the plain sentence(s) and whose ``problems`` are the
+refusals.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from pydantic import (
 )
 
 from bot.domain.operations import Operation
-from bot.pika.errors import InvalidRequestError
+from bot.pika.errors import InvalidRequestError, RequestInvalid
 from bot.pika.fields import (
     audio_url,
     choice,
     decimal_number,
-    friendly_messages,
+    friendly_problems,
     image_url,
     one_of,
     text,
+    true_or_false,
     video_url,
     whole_number,
 )
@@ -192,10 +195,12 @@ E = TypeVar("E", bound=Enum)
 
 
 def _pick(enum: type[E], sentence: str, *, optional: bool = False) -> BeforeValidator:
+    name = sentence.split(" must be ")[0]
+
     def check(value: object) -> E | None:
         if optional and value in (None, ""):
             return None
-        return choice(value, enum, sentence)
+        return choice(value, enum, sentence, name=name)
 
     return BeforeValidator(check)
 
@@ -227,7 +232,12 @@ def _duration(value: object) -> int | None:
         return None
     seconds = whole_number(value, 1, 60, "duration")
     if seconds not in DURATIONS:
-        raise ValueError("duration must be 5 or 10 seconds")
+        raise RequestInvalid(
+            "duration must be 5 or 10 seconds",
+            "pika.duration",
+            name="duration",
+            choices=tuple(map(str, DURATIONS)),
+        )
     return seconds
 
 
@@ -291,7 +301,7 @@ class GenerationOptions(_Frozen):
 def _flag(value: object, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise ValueError(f"{name} must be true or false")
+    raise true_or_false(name)
 
 
 class Area(_Frozen):
@@ -305,11 +315,19 @@ class Area(_Frozen):
     @model_validator(mode="after")
     def _inside_frame(self) -> Self:
         if self.width <= 0 or self.height <= 0:
-            raise ValueError("the area must have a width and a height above 0")
+            raise RequestInvalid(
+                "the area must have a width and a height above 0", "pika.area_empty"
+            )
         if self.x + self.width > 100:
-            raise ValueError("the area must fit inside the frame: x + width must be at most 100")
+            raise RequestInvalid(
+                "the area must fit inside the frame: x + width must be at most 100",
+                "pika.area_width",
+            )
         if self.y + self.height > 100:
-            raise ValueError("the area must fit inside the frame: y + height must be at most 100")
+            raise RequestInvalid(
+                "the area must fit inside the frame: y + height must be at most 100",
+                "pika.area_height",
+            )
         return self
 
 
@@ -327,16 +345,18 @@ class _Request(_Frozen):
         try:
             return cls(**fields)
         except ValidationError as error:
-            raise InvalidRequestError("; ".join(friendly_messages(error))) from None
+            raise InvalidRequestError(problems=friendly_problems(error)) from None
 
     def replace(self, **changes: Any) -> Self:
         """Return a validated copy with ``changes`` applied (``model_copy`` would skip checks)."""
         return self.create(**{**self.model_dump(), **changes})
 
 
-def _require_prompt(prompt: str, what: str) -> None:
+def _require_prompt(prompt: str, what: str, operation: Operation) -> None:
     if not prompt:
-        raise ValueError(f"a prompt is required for {what}")
+        raise RequestInvalid(
+            f"a prompt is required for {what}", "pika.prompt_required", operation=operation.value
+        )
 
 
 class GenerateRequest(_Request):
@@ -357,17 +377,23 @@ class GenerateRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is Model.TURBO:
-            raise ValueError("model Turbo is only for Pika Additions and Pika Swap")
+            raise RequestInvalid(
+                "model Turbo is only for Pika Additions and Pika Swap", "pika.turbo_only"
+            )
         if (self.resolution or self.duration) and self.model is not Model.V2_2:
-            raise ValueError("resolution and duration need model 2.2")
+            raise RequestInvalid("resolution and duration need model 2.2", "pika.size_model")
         if not (self.prompt or self.image or self.video):
-            raise ValueError("a prompt, an image or a video is required")
+            raise RequestInvalid("a prompt, an image or a video is required", "pika.need_input")
         if self.style is not None and self.model is not Model.V1_0:
-            raise ValueError("style is only available on model 1.0")
+            raise RequestInvalid("style is only available on model 1.0", "pika.style_model")
         if self.sfx and self.model is not Model.V1_0:
-            raise ValueError("sound effects (sfx) are only available on model 1.0")
+            raise RequestInvalid(
+                "sound effects (sfx) are only available on model 1.0", "pika.sfx_model"
+            )
         if self.video and self.model not in (Model.V1_0, Model.V1_5):
-            raise ValueError("a video input is only available on models 1.0 and 1.5")
+            raise RequestInvalid(
+                "a video input is only available on models 1.0 and 1.5", "pika.video_model"
+            )
         return self
 
 
@@ -386,7 +412,7 @@ class PikaffectRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is not Model.V1_5:
-            raise ValueError("Pikaffects need model 1.5")
+            raise RequestInvalid("Pikaffects need model 1.5", "pika.pikaffect_model")
         return self
 
 
@@ -412,13 +438,17 @@ class IngredientsRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model not in (Model.V2_0, Model.V2_1, Model.V2_2):
-            raise ValueError("ingredients need model 2.0 or newer")
+            raise RequestInvalid("ingredients need model 2.0 or newer", "pika.ingredients_model")
         if (self.resolution or self.duration) and self.model is not Model.V2_2:
-            raise ValueError("resolution and duration need model 2.2")
+            raise RequestInvalid("resolution and duration need model 2.2", "pika.size_model")
         if not self.ingredients:
-            raise ValueError("add at least one ingredient image")
+            raise RequestInvalid("add at least one ingredient image", "pika.no_ingredients")
         if len(self.ingredients) > MAX_INGREDIENTS:
-            raise ValueError(f"use at most {MAX_INGREDIENTS} ingredient images")
+            raise RequestInvalid(
+                f"use at most {MAX_INGREDIENTS} ingredient images",
+                "pika.ingredients_max",
+                count=MAX_INGREDIENTS,
+            )
         return self
 
 
@@ -448,13 +478,19 @@ class KeyframesRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is not Model.V2_2:
-            raise ValueError("keyframes need model 2.2")
+            raise RequestInvalid("keyframes need model 2.2", "pika.keyframes_model")
         if not 2 <= len(self.images) <= MAX_KEYFRAMES:
-            raise ValueError(f"give 2 to {MAX_KEYFRAMES} keyframe images")
+            raise RequestInvalid(
+                f"give 2 to {MAX_KEYFRAMES} keyframe images",
+                "pika.keyframes_count",
+                low=2,
+                high=MAX_KEYFRAMES,
+            )
         if len(self.transitions) > len(self.images) - 1:
-            raise ValueError("give at most one transition prompt per pair of images")
-        if not (self.prompt or any(self.transitions)):
-            raise ValueError("a prompt is required for keyframes")
+            raise RequestInvalid(
+                "give at most one transition prompt per pair of images", "pika.transitions_max"
+            )
+        _require_prompt(self.prompt or "".join(self.transitions), "keyframes", self.operation)
         return self
 
     def transition_prompts(self) -> list[str]:
@@ -482,8 +518,8 @@ class AdditionsRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is not Model.TURBO:
-            raise ValueError("Additions need model Turbo")
-        _require_prompt(self.prompt, "Pika Additions")
+            raise RequestInvalid("Additions need model Turbo", "pika.additions_model")
+        _require_prompt(self.prompt, "Pika Additions", self.operation)
         return self
 
 
@@ -501,10 +537,12 @@ class SwapRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.model is not Model.TURBO:
-            raise ValueError("Swap needs model Turbo")
+            raise RequestInvalid("Swap needs model Turbo", "pika.swap_model")
         if not self.swap_prompt:
-            raise ValueError("a swap prompt (what to replace) is required for Pika Swap")
-        _require_prompt(self.prompt, "Pika Swap")
+            raise RequestInvalid(
+                "a swap prompt (what to replace) is required for Pika Swap", "pika.swap_prompt"
+            )
+        _require_prompt(self.prompt, "Pika Swap", self.operation)
         return self
 
 
@@ -524,7 +562,7 @@ class RepromptRequest(_ChangesVideo):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         # The reference marks promptText optional, but a reprompt without one is a reroll.
-        _require_prompt(self.prompt, "reprompting")
+        _require_prompt(self.prompt, "reprompting", self.operation)
         return self
 
 
@@ -551,7 +589,7 @@ class OutpaintRequest(_ChangesVideo):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
-        _require_prompt(self.prompt, "outpainting")
+        _require_prompt(self.prompt, "outpainting", self.operation)
         return self
 
 
@@ -580,7 +618,7 @@ class LipsyncRequest(_Request):
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if self.speech_end <= self.speech_start:
-            raise ValueError("speech end must be after speech start")
+            raise RequestInvalid("speech end must be after speech start", "pika.speech_order")
         return self
 
 
@@ -614,7 +652,7 @@ def validate_request(data: Mapping[str, Any] | str | bytes) -> PikaRequest:
             return _ADAPTER.validate_json(data)
         return _ADAPTER.validate_python(dict(data))
     except ValidationError as error:
-        raise InvalidRequestError("; ".join(friendly_messages(error))) from None
+        raise InvalidRequestError(problems=friendly_problems(error)) from None
 
 
 parse_request = validate_request

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 
 import discord
+from babel.lists import format_list
 
 from bot.domain.errors import (
     DomainError,
@@ -23,8 +24,9 @@ from bot.domain.errors import (
     SettingProblem,
 )
 from bot.errors import Number, Text, UserFacingError
-from bot.pika.errors import PikaError
-from bot.ui.i18n import DEFAULT_LOCALE, Locale, has, number, resolve, t
+from bot.pika.errors import PikaError, RequestInvalid
+from bot.ui.command_text import slug
+from bot.ui.i18n import DEFAULT_LOCALE, Locale, babel_locale, has, number, resolve, t
 from bot.ui.render import as_sentence, operation_label
 from bot.ui.words import credits, relative_time, videos
 
@@ -56,7 +58,7 @@ def user_message_for(error: BaseException, locale: Locale = DEFAULT_LOCALE) -> s
     if isinstance(error, JobUnavailable):
         return job_refusal(error, locale)
     if isinstance(error, PikaError):
-        return pika_sentence(str(error), locale)
+        return pika_refusal(error, locale)
     if isinstance(error, discord.app_commands.MissingPermissions):
         return t(locale, "error.missing_permissions")
     if isinstance(error, discord.app_commands.CheckFailure):
@@ -155,9 +157,103 @@ def setting_refusal(error: InvalidSettingError, locale: Locale = DEFAULT_LOCALE)
 
 
 # -- what the Pika layer says, in the member's words ------------------------------------------
-# bot/pika refuses with English clauses ("motion must be between 1 and 4"); the ones a member
-# can meet through the commands are matched here and written from the catalog. A clause not
-# matched is shown as Pika's layer wrote it, inside a sentence of the member's language.
+# bot/pika refuses with ``RequestInvalid`` problems: a message id, the figures, and the request
+# field at fault, which is named here as the member sees that option in their client. A
+# refusal that carries no problems (an English text from elsewhere) is matched against the
+# English clauses below; a clause no rule knows is shown inside a sentence of the member's
+# language.
+
+FIELD_NAMES: dict[str, str] = {
+    "aspect_ratio": "optname.aspect_ratio",
+    "frame_rate": "optname.fps",
+    "motion": "optname.motion",
+    "guidance": "optname.guidance",
+    "negative_prompt": "optname.negative_prompt",
+    "seed": "optname.seed",
+    "camera": "pika.field.camera",
+    "zoom": "optname.camera_zoom",
+    "pan": "optname.camera_pan",
+    "tilt": "optname.camera_tilt",
+    "rotate": "optname.camera_rotate",
+    "extend": "op.extend",
+    "options": "pika.field.options",
+    "prompt": "optname.prompt",
+    "model": "optname.model",
+    "image": "optname.image",
+    "video": "optname.video",
+    "sfx": "optname.sfx",
+    "style": "optname.style",
+    "resolution": "optname.resolution",
+    "duration": "optname.duration",
+    "pikaffect": "optname.effect",
+    "ingredients": "pika.field.ingredients",
+    "ingredients_mode": "optname.mode",
+    "images": "pika.field.keyframes",
+    "transitions": "pika.field.transitions",
+    "length": "optname.length",
+    "swap_prompt": "optname.swap",
+    "area": "pika.field.area",
+    "x": "optname.x",
+    "y": "optname.y",
+    "width": "optname.width",
+    "height": "optname.height",
+    "speech": "optname.audio",
+    "speech_start": "optname.start",
+    "speech_end": "optname.end",
+    "": "pika.field.request",
+}
+"""Each request field (as bot/pika names it), by the option or words a member knows it by."""
+
+_CHOICE_KINDS = {
+    "pikaffect": "effect",
+    "style": "style",
+    "ingredients_mode": "mode",
+    "zoom": "zoom",
+    "pan": "pan",
+    "tilt": "tilt",
+    "rotate": "rotate",
+}
+"""Fields whose choices have worded names (``choice.<kind>.<value>``) in the catalogs."""
+
+
+def pika_refusal(error: PikaError, locale: Locale = DEFAULT_LOCALE) -> str:
+    """What the Pika layer refused, as sentences in the member's language."""
+    if locale is DEFAULT_LOCALE or not error.problems:
+        return pika_sentence(str(error), locale)
+    written = [_problem(problem, locale) for problem in error.problems]
+    if all(sentence is not None for sentence in written):
+        return " ".join(str(sentence) for sentence in written)
+    return t(locale, "pika.unmapped", detail=as_sentence(str(error)))
+
+
+def _problem(problem: RequestInvalid, locale: Locale) -> str | None:
+    if not has(problem.code):
+        return _clause(str(problem), locale)
+    values = problem.values
+    field = str(values.get("field", ""))
+    written: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            written[name] = _choices(value, _CHOICE_KINDS.get(field), locale)
+        elif isinstance(value, int | float):
+            written[name] = number(locale, value)
+        else:
+            written[name] = value
+    if field in FIELD_NAMES:
+        written["name"] = t(locale, FIELD_NAMES[field])
+    if "operation" in values:
+        written["operation"] = written["what"] = operation_label(str(values["operation"]), locale)
+    return t(locale, problem.code, **written)
+
+
+def _choices(values: tuple[str, ...], kind: str | None, locale: Locale) -> str:
+    """ "a, b or c" in the member's language, each choice as their client shows it."""
+    names = []
+    for value in values:
+        msgid = f"choice.{kind}.{slug(value)}"
+        names.append(t(locale, msgid) if kind is not None and has(msgid) else value)
+    return format_list(names, style="or", locale=babel_locale(locale))
+
 
 _OPERATIONS = {
     "generate videos": "generate",

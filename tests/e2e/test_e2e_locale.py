@@ -60,6 +60,11 @@ async def test_chinese_member_and_server_get_chinese_and_english_stays_english(s
     # A bad input: refused privately, in Chinese.
     refusal = await stack.answer_of(await stack.slash("alice", "generate", {}))
     assert refusal["flags"] & 64 and "请给出" in chinese(refusal)
+    # A value the Pika layer refuses: in Chinese, naming the option as alice's client shows it.
+    invisible = await stack.answer_of(
+        await stack.slash("alice", "generate", {"prompt": "一只猫", "negative_prompt": "\u200b"})
+    )
+    assert invisible["flags"] & 64 and "反向提示词 去掉不可见字符" in chinese(invisible)
 
     # /generate: progress, result and buttons in Chinese.
     progress = await stack.answer_of(
