@@ -48,7 +48,6 @@ async def run_once(url: str, processes: int, args: argparse.Namespace) -> dict[s
             "QUOTA_DEFAULT_ALLOWANCE": "10",
             "QUOTA_MAX_IN_FLIGHT_USER": "5",
             "QUOTA_MAX_IN_FLIGHT_GUILD": str(per_guild * 2),
-            "LOG_LEVEL": "WARNING",
         },
         fast=False,
     )
