@@ -27,13 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
+from harness.figures import percentile
 from harness.fleet import start_fleet
 from harness.postgres import Databases, PostgresServer, find_binaries
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def run_once(url: str, processes: int, args: argparse.Namespace) -> dict[str, float]:

@@ -35,6 +35,7 @@ from bot.emulator.driver import EmulatorDriver
 from bot.emulator.server import Emulator
 from bot.pika.simulator import Simulator, SimulatorConfig
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
+from harness.figures import percentile
 from harness.process import REPO, BotProcess
 from harness.world import PIKA_KEY, bot_env, free_port
 
@@ -44,11 +45,6 @@ def peak_memory_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def histogram_quantile(text: str, name: str, share: float) -> float | None:

@@ -52,3 +52,15 @@ GENERATION_CHOICES = {
     "camera_rotate": ROTATE,
     "style": STYLES,
 }
+
+
+INGREDIENT_HELP = {
+    "prompt": L("opt.ingredients.prompt"),
+    "image1": L("opt.ingredients.image1"),
+    "image2": L("opt.ingredients.image2"),
+    "image3": L("opt.ingredients.image3"),
+    "image4": L("opt.ingredients.image4"),
+    "image5": L("opt.ingredients.image5"),
+    "mode": L("opt.mode"),
+}
+"""The descriptions of /ingredients' options that every provider's version shares."""

@@ -131,13 +131,7 @@ class Create(commands.Cog):
 
     @app_commands.command(description=L("cmd.ingredients"))
     @app_commands.describe(
-        prompt=L("opt.ingredients.prompt"),
-        image1=L("opt.ingredients.image1"),
-        image2=L("opt.ingredients.image2"),
-        image3=L("opt.ingredients.image3"),
-        image4=L("opt.ingredients.image4"),
-        image5=L("opt.ingredients.image5"),
-        mode=L("opt.mode"),
+        **choices.INGREDIENT_HELP,
         model=L("opt.ingredients.model"),
         aspect_ratio=L("opt.ingredients.aspect_ratio"),
     )

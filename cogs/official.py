@@ -140,16 +140,7 @@ class Official(commands.Cog):
         await self.launcher.from_command(interaction, request, media=[picture])
 
     @app_commands.command(description=L("cmd.ingredients.official"))
-    @app_commands.describe(
-        prompt=L("opt.ingredients.prompt"),
-        image1=L("opt.ingredients.image1"),
-        image2=L("opt.ingredients.image2"),
-        image3=L("opt.ingredients.image3"),
-        image4=L("opt.ingredients.image4"),
-        image5=L("opt.ingredients.image5"),
-        mode=L("opt.mode"),
-        **HELP,
-    )
+    @app_commands.describe(**choices.INGREDIENT_HELP, **HELP)
     @app_commands.choices(mode=choices.INGREDIENT_MODES, resolution=RESOLUTIONS)
     @app_commands.choices(duration=DURATIONS)
     async def ingredients(

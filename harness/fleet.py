@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -42,7 +39,6 @@ class PushFront:
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self.port = free_port()
-        self.forwarded: Counter[str] = Counter()
 
     @property
     def url(self) -> str:
@@ -65,14 +61,13 @@ class PushFront:
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._http is not None
         body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host",)}
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         for _ in range(len(self.backends)):
             backend = self.backends[next(self._next) % len(self.backends)]
             try:
                 async with self._http.post(
                     backend + request.path_qs, data=body, headers=headers
                 ) as answer:
-                    self.forwarded[backend] += 1
                     return web.Response(status=answer.status, body=await answer.read())
             except aiohttp.ClientError:
                 continue  # that process is gone: the next one answers
@@ -86,11 +81,8 @@ class Fleet:
     emu: EmulatorDriver
     front: PushFront
     bots: list[BotProcess]
-    database_url: str
-    workdir: Path
-    lease_seconds: float
-    poll_seconds: float
-    guild_names: list[str] = field(default_factory=list)
+    guild_names: list[str]
+    """The installed servers, one per shard."""
 
     async def guild_ids(self) -> dict[str, int]:
         world = await self.emu.world()
@@ -176,37 +168,4 @@ async def start_fleet(
     await emu.wait_for(
         emu.commands, lambda c: len(c.get("global", [])) > 5, timeout=60, what="commands synced"
     )
-    return Fleet(
-        emulator,
-        simulator,
-        emu,
-        front,
-        bots,
-        database_url,
-        workdir,
-        lease_seconds,
-        poll_seconds,
-        installed,
-    )
-
-
-def result_counts(messages: list[dict[str, Any]]) -> Counter[str]:
-    """How many times each job's result (or failure) was posted among ``messages``."""
-    return Counter(
-        (embed.get("footer") or {}).get("text", "")
-        for message in messages
-        for embed in message.get("embeds", [])
-        if (embed.get("footer") or {}).get("text", "").endswith((" · result", " · failed"))
-    )
-
-
-async def wait_until(predicate: Any, timeout: float, what: str, every: float = 0.2) -> Any:
-    """Await ``predicate()`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(every)
+    return Fleet(emulator, simulator, emu, front, bots, installed)

@@ -60,6 +60,9 @@ class NewJob:
     """Only its owner sees its messages (the member's "private results" setting)."""
     locale: str | None = None
     """The language its public messages use (``bot.ui.i18n``); None: English."""
+    lease_owner: str | None = None
+    """The process that makes it, which carries it from the first moment (job leases)."""
+    lease_expires_at: datetime | None = None
 
     def request_text(self) -> str:
         if isinstance(self.request_json, str):

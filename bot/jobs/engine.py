@@ -189,19 +189,15 @@ class JobEngine:
     def owner(self) -> str:
         return self.settings.instance
 
-    def _lease_until(self) -> datetime:
+    def lease_until(self) -> datetime:
         return self.now() + timedelta(seconds=self.settings.lease_seconds)
 
     async def start(self) -> None:
         """Pick up the unfinished jobs this process held before a restart and those nobody
         holds, then start tracking (and keep the leases alive)."""
         self.durations.load(await self.store.recent_durations())
-        held = set(await self.store.renew_leases(self.owner, self._lease_until()))
-        held |= set(
-            await self.store.claim_jobs(
-                self.owner, self._lease_until(), limit=100_000, starting=True
-            )
-        )
+        held = set(await self.store.renew_leases(self.owner, self.lease_until()))
+        held |= set(await self.store.claim_jobs(self.owner, self.lease_until(), limit=100_000))
         await self._take_up(held, every_queue=True)
         log.info("Job engine started; %d unfinished jobs picked up", len(self._held))
         if self.wakes is not None:
@@ -241,14 +237,14 @@ class JobEngine:
             await asyncio.sleep(every)
             try:
                 before = set(self._held)
-                renewed = set(await self.store.renew_leases(self.owner, self._lease_until()))
+                renewed = set(await self.store.renew_leases(self.owner, self.lease_until()))
                 for job_id in before - renewed:
                     if job_id in self._held:
                         # Finished and delivered (left the unfinished set), or taken over
                         # while this process stalled: either way no longer ours to step.
                         self._held.discard(job_id)
                         self.forget(job_id)
-                taken = await self.store.claim_jobs(self.owner, self._lease_until())
+                taken = await self.store.claim_jobs(self.owner, self.lease_until())
                 if taken:
                     log.info("Took over %d jobs whose process stopped renewing them", len(taken))
                     await self._take_up(set(taken))
@@ -257,16 +253,16 @@ class JobEngine:
             except Exception:
                 log.exception("Lease renewal failed; retrying")
 
-    async def hold(self, job_id: int) -> bool:
+    async def hold(self, job_id: int, reason: str = "look") -> bool:
         """Lease a job this process is about to act on (a new one, or one a slot freed);
-        False when a live process holds it (that one is told to look)."""
+        False when a live process holds it (that one is woken with ``reason``)."""
         if job_id in self._held:
             return True
-        if await self.store.take_lease(job_id, self.owner, self._lease_until()):
+        if await self.store.take_lease(job_id, self.owner, self.lease_until()):
             self._held.add(job_id)
             return True
         if self.wakes is not None:
-            await self.wakes.publish(job_id, "look")
+            await self.wakes.publish(job_id, reason)
         return False
 
     async def _woken(self, job_id: int, reason: str) -> None:
@@ -518,11 +514,8 @@ class JobEngine:
             metrics.PUSHES.labels("late").inc()
             return True
         metrics.PUSHES.labels("accepted").inc()
-        if job_id not in self._held and not await self.hold(job_id):
-            # Another live process carries it: it was told (``hold`` published a wake).
-            if self.wakes is not None:
-                await self.wakes.publish(job_id, "push")
-            return True
+        if not await self.hold(job_id, reason="push"):
+            return True  # another live process carries it, and was woken to look now
         if record.status is StoredStatus.SUBMITTING and job_id not in self._sending:
             named = self.provider.pushed_job_id(payload)
             if named is not None:

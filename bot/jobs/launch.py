@@ -148,6 +148,8 @@ class Launcher:
             cost_multiplier=cost_multiplier(request.operation, *size_of(request)),
             private=private,
             locale=locale.value,
+            lease_owner=self._engine.owner,
+            lease_expires_at=self._engine.lease_until(),
         )
         return await self._store.create_job(new_job, roles=roles, exempt=exempt)
 

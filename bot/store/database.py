@@ -125,22 +125,14 @@ class Database(ABC):
     async def close(self) -> None:
         """Finish the writes already asked for, then close."""
 
+    @abstractmethod
     async def notify(self, channel: str, payload: str) -> None:
-        """Tell every listener of ``channel`` (in every process sharing the database, where
-        the backend can) ``payload``. SQLite: the listeners of this process only."""
-        for listener in list(self._listeners().get(channel, ())):
-            await listener(payload)
+        """Tell every listener of ``channel``, in every process sharing the database where
+        the backend can, ``payload``."""
 
+    @abstractmethod
     async def listen(self, channel: str, listener: Listener) -> None:
         """Call ``listener`` with each payload notified on ``channel`` from now on."""
-        self._listeners().setdefault(channel, []).append(listener)
-
-    def _listeners(self) -> dict[str, list[Listener]]:
-        listeners: dict[str, list[Listener]] | None = getattr(self, "_channel_listeners", None)
-        if listeners is None:
-            listeners = {}
-            self._channel_listeners = listeners
-        return listeners
 
     async def __aenter__(self) -> Self:
         return self
@@ -231,6 +223,15 @@ class SqliteDatabase(Database):
         self._queued: list[_Write[Any]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
+        self._listeners: dict[str, list[Listener]] = {}
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """One process owns a SQLite file: its own listeners are all there are."""
+        for listener in list(self._listeners.get(channel, ())):
+            await listener(payload)
+
+    async def listen(self, channel: str, listener: Listener) -> None:
+        self._listeners.setdefault(channel, []).append(listener)
 
     async def write(self, work: Work[T]) -> T:
         """Run ``work`` atomically in a ``BEGIN IMMEDIATE`` transaction; raise what it raises."""

@@ -18,15 +18,15 @@ from bot.domain.errors import QuotaExceeded, QuotaReason
 from bot.domain.jobs import NewJob
 from bot.domain.operations import Operation
 from bot.domain.periods import QuotaPeriod
-from bot.store.clock import encode_optional_time, encode_time
+from bot.store.clock import encode_time
 from bot.store.database import Database
 from bot.store.errors import JobNotFoundError, StoreError, StoreFunctionRefused
-from bot.store.models import JobRecord, job_from_row
+from bot.store.models import JobRecord, job_from_row, new_job_values
 from bot.store.periods import PeriodWindow, bucket_of, current_period
 from bot.store.policies import QuotaDefaults
 from bot.store.sql import Row
 
-_CREATE = f"SELECT * FROM pika_create_job({', '.join('?' * 29)})"
+_CREATE = f"SELECT * FROM pika_create_job({', '.join('?' * 31)})"
 _UPDATE = f"SELECT * FROM pika_update_job({', '.join('?' * 12)})"
 _STALE_PERIOD = "PKS01"
 _MAX_REMEMBERED = 10_000
@@ -77,19 +77,7 @@ async def create_job(
         try:
             row = await db.write_one(
                 _CREATE,
-                new.owner_id,
-                new.guild_id,
-                new.channel_id,
-                operation.value,
-                request_text,
-                new.parent_job_id,
-                new.provider,
-                new.interaction_app_id,
-                new.interaction_token,
-                encode_optional_time(new.token_expires_at),
-                new.upload_limit,
-                int(new.private),
-                new.locale,
+                *new_job_values(new, request_text),
                 stamp,
                 exempt,
                 role_ids,

@@ -12,11 +12,20 @@ from bot.domain.failures import FailureReason
 from bot.domain.operations import Operation
 from bot.domain.status import JobStatus
 from bot.store import functions, ledger, policies, queue
-from bot.store.clock import encode_optional_time, encode_time
+from bot.store.clock import encode_time
 from bot.store.database import Database
 from bot.store.errors import InvalidTransitionError, JobNotFoundError
 from bot.store.ledger import EntryKind
-from bot.store.models import HoldState, JobRecord, NewJob, ProgressKind, StoredStatus, job_from_row
+from bot.store.models import (
+    NEW_JOB_COLUMNS,
+    HoldState,
+    JobRecord,
+    NewJob,
+    ProgressKind,
+    StoredStatus,
+    job_from_row,
+    new_job_values,
+)
 from bot.store.policies import GuildSettings
 from bot.store.quota import QuotaEngine
 from bot.store.sql import Row, Tx
@@ -77,30 +86,16 @@ class JobStore:
                 settings=settings,
             )
             stamp = encode_time(now)
+            values = new_job_values(new, request_text)
             job_id = await tx.fetchval(
-                "INSERT INTO jobs (owner_id, guild_id, channel_id, operation, request_json, "
-                "parent_job_id, provider, interaction_app_id, interaction_token, "
-                "token_expires_at, created_at, updated_at, hold_cost, upload_limit, status, "
-                "started_at, private, locale) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                new.owner_id,
-                new.guild_id,
-                new.channel_id,
-                operation.value,
-                request_text,
-                new.parent_job_id,
-                new.provider,
-                new.interaction_app_id,
-                new.interaction_token,
-                encode_optional_time(new.token_expires_at),
+                f"INSERT INTO jobs ({NEW_JOB_COLUMNS}, created_at, updated_at, hold_cost, "
+                f"status, started_at) VALUES ({', '.join('?' * (len(values) + 5))}) RETURNING id",
+                *values,
                 stamp,
                 stamp,
                 plan.cost,
-                new.upload_limit,
                 "pending" if exempt else "waiting",
                 stamp if exempt else None,
-                int(new.private),
-                new.locale,
             )
             await tx.execute("UPDATE jobs SET queue_seq = id WHERE id = ?", job_id)
             await ledger.record_hold(
@@ -536,35 +531,22 @@ class JobStore:
 
         return await self._db.write(work)
 
-    async def claim_jobs(
-        self, owner: str, until: datetime, limit: int = 500, *, starting: bool = False
-    ) -> list[int]:
+    async def claim_jobs(self, owner: str, until: datetime, limit: int = 500) -> list[int]:
         """Take over unfinished jobs nobody holds (no lease, or one that expired: its process
-        died or stalled); return the jobs taken.
-
-        A job with no lease at all is left to its maker for one lease's length: it is stored
-        before the process that made it leases it, and taking it in that gap would only move
-        it to a process that knows less of it (no interaction, no progress shown yet). A process
-        ``starting`` takes them at once: after a crash of the only process (or a store from
-        before leases) nobody else will.
-        """
-        clock = self._db.clock.now()
-        now = encode_time(clock)
-        grace = timedelta(0) if starting else max(until - clock, timedelta(0))
-        unleased_since = encode_time(clock - grace + timedelta(microseconds=1))
+        died or stalled); return the jobs taken. A new job is stored with its maker's lease
+        (``NewJob.lease_owner``), so only rows from before leases have none."""
+        now = encode_time(self._db.clock.now())
 
         async def work(tx: Tx) -> list[int]:
             rows = await tx.fetchall(
                 "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ("
-                f"SELECT id FROM jobs WHERE {_UNFINISHED} "
-                "AND ((lease_owner IS NULL AND created_at < ?5) "
+                f"SELECT id FROM jobs WHERE {_UNFINISHED} AND (lease_owner IS NULL "
                 "OR (lease_owner <> ?1 AND lease_expires_at < ?3)) "
                 f"ORDER BY id LIMIT ?4{tx.dialect.skip_locked}) RETURNING id",
                 owner,
                 encode_time(until),
                 now,
                 limit,
-                unleased_since,
             )
             return sorted(int(row[0]) for row in rows)
 

@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.domain.failures import FailureReason
 from bot.domain.jobs import HoldState, JobRecord, NewJob, ProgressKind
 from bot.domain.operations import Operation
 from bot.domain.status import StoredStatus
-from bot.store.clock import decode_time
+from bot.store.clock import decode_time, encode_optional_time
 from bot.store.sql import Row
 
-__all__ = ["HoldState", "JobRecord", "NewJob", "ProgressKind", "StoredStatus", "job_from_row"]
+__all__ = [
+    "NEW_JOB_COLUMNS",
+    "HoldState",
+    "JobRecord",
+    "NewJob",
+    "ProgressKind",
+    "StoredStatus",
+    "job_from_row",
+    "new_job_values",
+]
+
+NEW_JOB_COLUMNS = (
+    "owner_id, guild_id, channel_id, operation, request_json, parent_job_id, provider, "
+    "interaction_app_id, interaction_token, token_expires_at, upload_limit, private, locale, "
+    "lease_owner, lease_expires_at"
+)
+"""The columns a new job's row takes from its ``NewJob``, in ``new_job_values`` order (the
+PostgreSQL function ``pika_create_job`` takes them first, in the same order)."""
+
+
+def new_job_values(new: NewJob, request_text: str) -> tuple[Any, ...]:
+    return (
+        new.owner_id,
+        new.guild_id,
+        new.channel_id,
+        Operation(new.operation).value,
+        request_text,
+        new.parent_job_id,
+        new.provider,
+        new.interaction_app_id,
+        new.interaction_token,
+        encode_optional_time(new.token_expires_at),
+        new.upload_limit,
+        int(new.private),
+        new.locale,
+        new.lease_owner,
+        encode_optional_time(new.lease_expires_at),
+    )
 
 
 def job_from_row(row: Row) -> JobRecord:

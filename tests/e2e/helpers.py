@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 
@@ -53,3 +54,13 @@ def text_of(message: dict[str, Any]) -> str:
         parts += [embed.get("title") or "", embed.get("description") or "", footer(embed)]
         parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
     return "\n".join(parts)
+
+
+def result_counts(messages: list[dict[str, Any]]) -> Counter[str]:
+    """How many times each job's result (or failure) was posted among ``messages``."""
+    return Counter(
+        footer(embed)
+        for message in messages
+        for embed in message.get("embeds", [])
+        if footer(embed).endswith((" · result", " · failed"))
+    )

@@ -105,10 +105,10 @@ class Stack:
         """The first message the bot produced for an interaction (ephemeral or not)."""
         state = await self.emu.wait_for_interaction(
             interaction_id,
-            lambda i: any(_settled(m) for m in i.get("messages", [])),
+            lambda i: any(settled(m) for m in i.get("messages", [])),
             timeout=timeout,
         )
-        return next(m for m in state["messages"] if _settled(m))
+        return next(m for m in state["messages"] if settled(m))
 
     async def result_for(
         self, job_id: int, channel: str = "general", timeout: float = 45.0
@@ -196,7 +196,7 @@ def _footer(embed: dict[str, Any]) -> str:
     return (embed.get("footer") or {}).get("text", "")
 
 
-def _settled(message: dict[str, Any]) -> bool:
+def settled(message: dict[str, Any]) -> bool:
     """A deferred "thinking..." message has not said anything yet."""
     return (
         not message.get("loading")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.helpers import footer, job_id_of, text_of
+from tests.e2e.helpers import job_id_of, result_counts, text_of
 from tests.e2e.stack import decode_video, start_stack, stop_stack
 
 ROOMY = {"QUOTA_MAX_IN_FLIGHT_USER": "10"}
@@ -14,15 +14,6 @@ async def _start_job(stack, prompt: str, user: str = "alice") -> int:
     progress = await stack.answer_of(await stack.slash(user, "generate", {"prompt": prompt}))
     assert not progress["flags"] & 64, text_of(progress)
     return job_id_of(progress)
-
-
-def _result_counts(messages) -> Counter:
-    return Counter(
-        footer(e)
-        for m in messages
-        for e in m.get("embeds", [])
-        if footer(e).endswith((" · result", " · failed"))
-    )
 
 
 async def test_a_killed_bot_delivers_every_result_exactly_once_after_restart(tmp_path):
@@ -49,7 +40,7 @@ async def test_a_killed_bot_delivers_every_result_exactly_once_after_restart(tmp
             await stack.result_for(job_id, timeout=40)
         # Settle a moment's worth of polls, then count: exactly one result each.
         await stack.wait_for_job(lambda job: job.id == queued and job.delivered, timeout=20)
-        counts = _result_counts(await stack.emu.messages("general"))
+        counts = result_counts(await stack.emu.messages("general"))
         assert counts == Counter(
             {f"Pika job #{j} · result": 1 for j in (finished, running, queued)}
         )

@@ -16,9 +16,10 @@ import pytest
 
 from bot.domain.jobs import PERSONAL_SCOPE
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, open_database
-from harness.fleet import Fleet, result_counts, start_fleet, wait_until
+from harness.fleet import Fleet, start_fleet
 from harness.postgres import Databases
-from tests.e2e.helpers import job_id_of, text_of
+from tests.e2e.helpers import job_id_of, result_counts, text_of
+from tests.e2e.stack import settled
 
 JOBS_PER_GUILD = 100
 LEASE = 6.0
@@ -33,16 +34,13 @@ ROOMY = {
 
 
 async def _answers(fleet: Fleet, interactions: list[str], timeout: float) -> list[dict]:
+    """The first settled message of each interaction (ephemeral or not)."""
+
     async def answer(interaction: str) -> dict:
         state = await fleet.emu.wait_for_interaction(
-            interaction,
-            lambda i: any(
-                (m.get("content") or m.get("embeds")) and not m.get("loading")
-                for m in i.get("messages", [])
-            ),
-            timeout=timeout,
+            interaction, lambda i: any(settled(m) for m in i.get("messages", [])), timeout=timeout
         )
-        return next(m for m in state["messages"] if m.get("content") or m.get("embeds"))
+        return next(m for m in state["messages"] if settled(m))
 
     return list(await asyncio.gather(*(answer(i) for i in interactions)))
 
@@ -116,14 +114,14 @@ async def test_three_processes_carry_300_jobs_through_a_kill_exactly_once(
                     taken_after.setdefault(int(row[0]), time.monotonic() - killed_clock)
             return len(taken_after) == len(orphans)
 
-        await wait_until(all_taken, timeout=60, what="the orphans taken over", every=0.1)
+        await fleet.emu.wait_for(all_taken, bool, timeout=60, what="the orphans taken over")
         assert max(taken_after.values()) <= LEASE + POLL, sorted(taken_after.values())[-5:]
 
         async def all_delivered() -> bool:
-            records = [await store.get_job(job_id) for job_id in job_ids]
-            return all(record is not None and record.delivered for record in records)
+            sql = "SELECT count(*) FROM jobs WHERE delivered_at IS NULL"
+            return await database.read(lambda tx: tx.fetchval(sql)) == 0
 
-        await wait_until(all_delivered, timeout=180, what="every job delivered")
+        await fleet.emu.wait_for(all_delivered, bool, timeout=180, what="every job delivered")
         took = time.monotonic() - killed_clock
 
         # Posted exactly once each, wherever it was asked for.
@@ -231,9 +229,11 @@ async def test_a_member_who_can_afford_3_gets_exactly_3_of_50_across_three_proce
         async def three_submitted() -> bool:
             return _submissions(fleet, "race ") == 3
 
-        await wait_until(three_submitted, timeout=30, what="three submissions")
+        await fleet.emu.wait_for(three_submitted, bool, timeout=30, what="three submissions")
         # Settle: nothing more reaches Pika once the three are running.
-        await wait_until(lambda: _all_finished(fleet), timeout=30, what="the three jobs finished")
+        await fleet.emu.wait_for(
+            lambda: _all_finished(fleet), bool, timeout=30, what="the three jobs finished"
+        )
         assert _submissions(fleet, "race ") == 3
     finally:
         await database.close()

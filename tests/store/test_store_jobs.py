@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from bot.store import (
     StoredStatus,
 )
 
-from .conftest import CHANNEL, GUILD, MakeJob
+from .conftest import CHANNEL, GUILD, MakeJob, new_job
 
 USER = 41
 
@@ -234,32 +235,17 @@ async def test_the_health_check_and_metrics_queries_answer(
     assert await store.secret("webhook", lambda: "second") == "first"  # made once ever
 
 
-async def test_an_unleased_job_is_left_to_its_maker_for_one_lease_then_taken_over(
+async def test_a_new_job_is_stored_with_its_makers_lease_and_taken_over_once_it_lapses(
     clock: FakeClock, store: JobStore, make_job: MakeJob
 ) -> None:
-    job = await make_job(USER)  # stored; its maker has not leased it yet
     lease = timedelta(seconds=30)
+    new = replace(new_job(USER), lease_owner="maker", lease_expires_at=clock.now() + lease)
+    job = await store.create_job(new)
+    assert await store.claim_jobs("other", clock.now() + lease) == []  # the maker's, alive
 
-    assert await store.claim_jobs("other", clock.now() + lease) == []
-    assert await store.take_lease(job.id, "maker", clock.now() + lease)
-    clock.advance(seconds=10)
-    assert await store.claim_jobs("other", clock.now() + lease) == []  # a live lease
-
-    clock.advance(seconds=25)  # the maker stopped renewing: its lease lapsed
+    clock.advance(seconds=31)  # the maker stopped renewing it
     assert await store.claim_jobs("other", clock.now() + lease) == [job.id]
     assert not await store.take_lease(job.id, "maker", clock.now() + lease)
 
-    orphan = await make_job(USER)  # its maker died before leasing it
-    await store.renew_leases("other", clock.now() + 2 * lease)
-    clock.advance(seconds=31)
-    assert await store.claim_jobs("third", clock.now() + lease) == [orphan.id]
-
-
-async def test_a_starting_process_takes_unleased_jobs_at_once(
-    clock: FakeClock, store: JobStore, make_job: MakeJob
-) -> None:
-    job = await make_job(USER)  # the only process crashed before leasing it
-    until = clock.now() + timedelta(seconds=30)
-
-    assert await store.claim_jobs("restarted", until) == []
-    assert await store.claim_jobs("restarted", until, starting=True) == [job.id]
+    older = await make_job(USER)  # a row from before leases: anyone takes it at once
+    assert await store.claim_jobs("third", clock.now() + lease) == [older.id]

@@ -15,13 +15,11 @@ USER = 51
 LEASE = timedelta(seconds=30)
 
 
-async def _jobs(quota: QuotaEngine, make_job: MakeJob, count: int, clock: FakeClock) -> list[int]:
-    """``count`` jobs whose makers never leased them (older than a lease: anyone may take them)."""
+async def _jobs(quota: QuotaEngine, make_job: MakeJob, count: int) -> list[int]:
+    """``count`` jobs stored without a lease (as before leases): anyone may take them."""
     await quota.set_concurrency(GUILD, per_user=100, per_guild=100)
     await quota.set_guild_allowance(GUILD, 100)
-    jobs = [(await make_job(USER)).id for _ in range(count)]
-    clock.advance(LEASE + timedelta(seconds=1))
-    return jobs
+    return [(await make_job(USER)).id for _ in range(count)]
 
 
 async def _lease_of(db: Database, job_id: int) -> tuple[str | None, datetime | None]:
@@ -34,7 +32,7 @@ async def _lease_of(db: Database, job_id: int) -> tuple[str | None, datetime | N
 async def test_a_lease_is_claimed_renewed_and_taken_over_only_when_expired(
     db: Database, clock: FakeClock, quota: QuotaEngine, store: JobStore, make_job: MakeJob
 ) -> None:
-    first, second, third = await _jobs(quota, make_job, 3, clock)
+    first, second, third = await _jobs(quota, make_job, 3)
     await store.finish_succeeded(third)
     assert await store.mark_delivered(third, 1)  # done and posted: never leased again
 
@@ -61,7 +59,7 @@ async def test_a_lease_is_claimed_renewed_and_taken_over_only_when_expired(
 async def test_concurrent_claims_from_two_databases_never_share_a_job(
     db_target: Path | str, db: Database, clock: FakeClock, quota: QuotaEngine, make_job: MakeJob
 ) -> None:
-    jobs = await _jobs(quota, make_job, 40, clock)
+    jobs = await _jobs(quota, make_job, 40)
     other = await open_database(db_target, clock=clock)
     try:
         mine, theirs = JobStore(db, quota), JobStore(other, QuotaEngine(other))
@@ -86,7 +84,7 @@ async def test_a_result_is_claimed_for_delivery_once_until_the_claim_goes_stale(
     store: JobStore,
     make_job: MakeJob,
 ) -> None:
-    [job_id] = await _jobs(quota, make_job, 1, clock)
+    [job_id] = await _jobs(quota, make_job, 1)
     await store.finish_succeeded(job_id)
     stale = timedelta(minutes=5)
     other = await open_database(db_target, clock=clock)

@@ -38,6 +38,8 @@ CREATE FUNCTION pika_create_job(
     p_upload_limit bigint,
     p_private integer,
     p_locale text,                   -- the language of its public messages (0004)
+    p_lease_owner text,              -- the process that made it carries it (0002)
+    p_lease_expires_at text,
     p_now text,
     p_exempt boolean,
     p_roles bigint[],
@@ -198,12 +200,13 @@ BEGIN
     INSERT INTO jobs (id, owner_id, guild_id, channel_id, operation, request_json, parent_job_id,
                       provider, interaction_app_id, interaction_token, token_expires_at,
                       created_at, updated_at, hold_cost, upload_limit, status, started_at,
-                      private, locale, queue_seq)
+                      private, locale, lease_owner, lease_expires_at, queue_seq)
     VALUES (v_job.id, p_owner_id, p_guild_id, p_channel_id, p_operation, p_request_json,
             p_parent_job_id, p_provider, p_interaction_app_id, p_interaction_token,
             p_token_expires_at, p_now, p_now, v_cost, p_upload_limit,
             CASE WHEN v_start THEN 'pending' ELSE 'waiting' END,
-            CASE WHEN v_start THEN p_now END, p_private, p_locale, v_job.id)
+            CASE WHEN v_start THEN p_now END, p_private, p_locale, p_lease_owner,
+            p_lease_expires_at, v_job.id)
     RETURNING * INTO v_job;
     INSERT INTO ledger (kind, guild_id, user_id, amount, grant_amount, job_id, created_at)
     VALUES ('hold', p_guild_id, p_owner_id, v_cost, v_from_grants, v_job.id, p_now);
