@@ -104,14 +104,14 @@ class Database(ABC):
     async def write(self, work: Work[T]) -> T:
         """Run ``work`` in a write transaction; raise what it raises (nothing is then written)."""
 
-    async def write_one(self, sql: str, *args: Any) -> Row | None:
-        """Run one statement as a write of its own; return its first row (None: no row).
+    async def write_rows(self, sql: str, *args: Any) -> list[Row]:
+        """Run one statement as a write of its own; return its rows.
 
         The same as ``write`` of that one statement, which is what SQLite does. PostgreSQL
         sends it without BEGIN and COMMIT (a statement is a transaction by itself): one round
         trip, and any lock it takes ends with it.
         """
-        return await self.write(lambda tx: tx.fetchone(sql, *args))
+        return await self.write(lambda tx: tx.fetchall(sql, *args))
 
     @abstractmethod
     async def read(self, work: Work[T]) -> T:

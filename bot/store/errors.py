@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from bot.domain.errors import InvalidSettingError, QuotaExceeded, QuotaReason, SettingProblem
 
@@ -16,7 +15,6 @@ __all__ = [
     "SchemaTooNewError",
     "SettingProblem",
     "StoreError",
-    "StoreFunctionRefused",
 ]
 
 
@@ -47,16 +45,3 @@ class JobNotFoundError(StoreError, LookupError):
 
 class InvalidTransitionError(StoreError):
     """A job was asked to do something its current state does not allow."""
-
-
-class StoreFunctionRefused(StoreError):
-    """One of the store's own functions on the server refused (PostgreSQL: a ``PK...`` error).
-
-    ``code`` says which refusal, ``detail`` carries its figures; ``bot.store.functions`` turns
-    them into the store's usual errors (``QuotaExceeded``, ``JobNotFoundError``...).
-    """
-
-    def __init__(self, code: str, message: str, detail: dict[str, Any]) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.detail = detail

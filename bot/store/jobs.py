@@ -45,7 +45,7 @@ class JobStore:
     def __init__(self, db: Database, quota: QuotaEngine) -> None:
         self._db = db
         self.quota = quota
-        self._periods = functions.PeriodGuesses(quota.defaults)
+        self._server = functions.ServerFunctions(db, quota.defaults) if db.functions else None
 
     @property
     def database(self) -> Database:
@@ -105,10 +105,8 @@ class JobStore:
                 await self._queue_or_refuse(tx, settings, new.owner_id, job_id, now)
             return job_from_row(await _select_job(tx, job_id))
 
-        if self._db.functions:
-            job = await functions.create_job(
-                self._db, self.quota.defaults, self._periods, new, request_text, roles, exempt
-            )
+        if self._server is not None:
+            job = await self._server.create_job(new, request_text, roles, exempt)
         else:
             job = await self._db.write(work)
         log.info(
@@ -462,9 +460,9 @@ class JobStore:
                 return row, await _settle(tx, job_id, new_status, now, HoldState(row["hold_state"]))
             return row, HoldState(row["hold_state"])
 
-        if self._db.functions:
+        if self._server is not None:
             now = self._db.clock.now()
-            row = await functions.update_job(self._db, job_id, new_status.value, now, changes)
+            row = await self._server.update_job(job_id, new_status.value, now, changes)
             hold = None if row["hold_state"] is None else HoldState(row["hold_state"])
         else:
             row, hold = await self._db.write(work)

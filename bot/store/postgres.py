@@ -7,15 +7,14 @@ check. A write that loses a deadlock or a serialization race is rolled back whol
 server and run again. Reads run in a READ ONLY REPEATABLE READ transaction: one snapshot.
 
 The two hot paths, a new job and a job's status change, are one statement each
-(``write_one``: a call of the store's PL/pgSQL functions, ``bot.store.functions``), sent
-without BEGIN/COMMIT: one round trip, and the guild's lock ends with the statement.
+(``write_rows``: a call of the store's PL/pgSQL functions, ``bot.store.functions``, batched
+under load), sent without BEGIN/COMMIT: one round trip, and the guilds' locks end with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ import asyncpg
 
 from bot.store.clock import Clock, SystemClock
 from bot.store.database import Database, Listener, Migration, Work, load_migrations
-from bot.store.errors import SchemaTooNewError, StoreError, StoreFunctionRefused
+from bot.store.errors import SchemaTooNewError, StoreError
 from bot.store.sql import POSTGRES, Dialect, Row, to_dollar
 
 log = logging.getLogger(__name__)
@@ -35,15 +34,8 @@ T = TypeVar("T")
 MIGRATION_LOCK = -0x70696B61_6D696772  # "pikamigr": never a guild id (those are positive)
 _RETRY_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _ATTEMPTS = 5
-_REFUSALS = "PK"  # the SQLSTATE class of the store's own functions (migrations 0005 on)
-FUNCTIONS_SCHEMA = 5
-"""The schema from which ``pika_create_job`` and ``pika_update_job`` exist."""
-
-
-def _refused(error: asyncpg.PostgresError) -> StoreFunctionRefused:
-    detail = getattr(error, "detail", None)
-    figures = json.loads(detail) if detail else {}
-    return StoreFunctionRefused(error.sqlstate, str(getattr(error, "message", error)), figures)
+FUNCTIONS_SCHEMA = 6
+"""The schema from which ``pika_create_jobs`` and ``pika_update_jobs`` exist."""
 
 
 def describe(url: str) -> str:
@@ -125,8 +117,8 @@ class PostgresDatabase(Database):
     async def write(self, work: Work[T]) -> T:
         return await self._submit(work, in_transaction=True)
 
-    async def write_one(self, sql: str, *args: Any) -> Row | None:
-        return await self._submit(lambda tx: tx.fetchone(sql, *args), in_transaction=False)
+    async def write_rows(self, sql: str, *args: Any) -> list[Row]:
+        return await self._submit(lambda tx: tx.fetchall(sql, *args), in_transaction=False)
 
     async def _submit(self, work: Work[T], *, in_transaction: bool) -> T:
         self._check_open()
@@ -151,8 +143,6 @@ class PostgresDatabase(Database):
                     async with connection.transaction():
                         return await work(PostgresTx(connection))
                 except asyncpg.PostgresError as error:
-                    if error.sqlstate.startswith(_REFUSALS):
-                        raise _refused(error) from None
                     if error.sqlstate not in _RETRY_STATES or attempt == _ATTEMPTS:
                         raise
                     log.debug("write lost a race (%s), attempt %d; again", error.sqlstate, attempt)
