@@ -190,10 +190,13 @@ class PostgresDatabase(Database):
         await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
 
     async def listen(self, channel: str, listener: Listener) -> None:
-        """LISTEN on a connection of its own (a pooled one would lose its LISTEN on release)."""
+        """LISTEN on a connection of its own (a pooled one would lose its LISTEN on release).
+
+        If the server drops that connection (a restart, a failover), the listening starts
+        again on a new one; notices sent in between are lost, and the jobs they were about
+        are found by the trackers' polls instead.
+        """
         self._check_open()
-        if self._listener_connection is None:
-            self._listener_connection = await self._pool.acquire()
         tasks = self._writes  # kept until done, so a listener's work is not garbage collected
 
         def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
@@ -201,8 +204,54 @@ class PostgresDatabase(Database):
             tasks.add(task)
             task.add_done_callback(_forget(tasks))
 
-        await self._listener_connection.add_listener(channel, heard)
         self._heard.append((channel, heard))
+        if self._listener_connection is None:
+            await self._connect_listener()
+        else:
+            await self._listener_connection.add_listener(channel, heard)
+
+    async def _connect_listener(self) -> None:
+        connection = await self._pool.acquire()
+        try:
+            for channel, callback in self._heard:
+                await connection.add_listener(channel, callback)
+        except BaseException:
+            await self._discard(connection)
+            raise
+        if self._closed:  # closed while this connected: nothing to listen for any more
+            await self._discard(connection)
+            return
+        connection.add_termination_listener(self._listener_lost)
+        self._listener_connection = connection
+
+    async def _discard(self, connection: asyncpg.Connection) -> None:
+        connection.terminate()  # never back to the pool half listening
+        await self._pool.release(connection)
+
+    def _listener_lost(self, connection: object) -> None:
+        if self._closed or connection is not self._listener_connection:
+            return
+        log.warning("Lost the connection listening to %s for wake-ups; listening again", self.name)
+        self._listener_connection = None
+        task = asyncio.create_task(self._listen_again(connection))
+        self._writes.add(task)
+        task.add_done_callback(_forget(self._writes))
+
+    async def _listen_again(self, lost: Any) -> None:
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            await self._pool.release(lost)  # the pool replaces a closed connection
+        delay = 0.5
+        while not self._closed and self._listener_connection is None:
+            try:
+                await self._connect_listener()
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                log.warning(
+                    "Cannot listen to %s yet (%s); again in %.0f s", self.name, error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            log.info("Listening to %s for wake-ups again", self.name)
 
 
 def _forget(tasks: set[asyncio.Task[Any]]) -> Any:

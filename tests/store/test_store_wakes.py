@@ -4,6 +4,7 @@ own listeners on SQLite."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,36 @@ async def test_closing_releases_the_listening_connection(db_target: Path | str) 
     await DatabaseWakeBus(database).subscribe(Heard())
     async with asyncio.timeout(15):
         await database.close()
+
+
+@pytest.mark.postgres_only
+async def test_wakes_arrive_again_after_the_server_drops_the_listening_connection(
+    db: Database, db_target: Path | str
+) -> None:
+    heard = Heard()
+    await DatabaseWakeBus(db).subscribe(heard)
+    other = await open_database(db_target)  # the process that pushes, and the server's admin
+    try:
+        await DatabaseWakeBus(other).publish(1, "push")
+        await heard.until(1)
+        dropped = await other.read(
+            lambda tx: tx.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+            )
+        )
+        assert dropped == 1
+
+        # Wakes sent while it listens again are lost (the polls find those jobs); keep
+        # pushing until one is heard, as a real push would be retried by the next poll.
+        async with asyncio.timeout(15):
+            job = 2
+            while len(heard.wakes) < 2:
+                await DatabaseWakeBus(other).publish(job, "push")
+                heard.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(heard.changed.wait(), 0.2)
+                job += 1
+        assert heard.wakes[0] == (1, "push") and heard.wakes[1][1] == "push"
+    finally:
+        await other.close()
