@@ -17,10 +17,8 @@ class MemberSettings:
         self._db = db
 
     async def get(self, user_id: int) -> MemberDefaults:
-        async def work(tx: Tx) -> MemberDefaults:
-            return _defaults(await tx.fetchone(_SELECT, user_id))
-
-        return await self._db.read(work)
+        rows = await self._db.read_rows(_SELECT, user_id)
+        return _defaults(rows[0] if rows else None)
 
     async def update(self, user_id: int, *, reset: bool = False, **changes: Any) -> MemberDefaults:
         """Change the given settings (``UNSET`` ones stay); ``reset`` clears all first."""

@@ -148,6 +148,11 @@ class PostgresDatabase(Database):
                     log.debug("write lost a race (%s), attempt %d; again", error.sqlstate, attempt)
         raise AssertionError("unreachable")
 
+    async def read_rows(self, sql: str, *args: Any) -> list[Row]:
+        self._check_open()
+        rows: list[Row] = await self._pool.fetch(to_dollar(sql), *args)
+        return rows
+
     async def read(self, work: Work[T]) -> T:
         self._check_open()
         async with (
