@@ -118,6 +118,7 @@ class PikaBot(commands.AutoShardedBot):
         return f"{self.settings.discord_api_base}#{self.application_id}"
 
     async def setup_hook(self) -> None:
+        self._learn_owners()
         for extension in self._extensions:
             try:
                 await self.load_extension(extension)
@@ -133,6 +134,26 @@ class PikaBot(commands.AutoShardedBot):
             await sync_if_changed(self.tree, self._sync_state, self.sync_key)
         await self.deps.admin.prepare_personal_use(self.settings.quota_personal_allowance)
         await self.deps.engine.start()
+
+    def _learn_owners(self) -> None:
+        """Who owns the bot, from the application fetched at login (discord.py's rule: the
+        owner, or a team's admins and developers).
+
+        Left to ``is_owner``, the first commands after a start would each ask Discord at once
+        before any answer was cached: a burst of them was rate limited past the 3 s in which
+        an interaction must be acknowledged.
+        """
+        app = self.application
+        if app is None or self.owner_id or self.owner_ids:
+            return
+        if app.team:
+            self.owner_ids = {
+                member.id
+                for member in app.team.members
+                if member.role in (discord.TeamMemberRole.admin, discord.TeamMemberRole.developer)
+            }
+        else:
+            self.owner_id = app.owner.id
 
     async def close(self) -> None:
         self.shutting_down = True

@@ -171,3 +171,29 @@ async def test_the_feed_dialect_offers_only_what_it_has(tmp_path):
         assert refused["flags"] & 64 and "Peel" in text_of(refused)
     finally:
         await stop_stack(stack)
+
+
+async def test_a_burst_of_first_commands_is_answered_without_asking_discord_who_owns_the_bot(
+    tmp_path,
+):
+    """The owner is known from login: the first commands after a start do not each fetch the
+    application (they did, all at once, and a burst of them was rate limited past 3 s)."""
+    stack = await start_stack(tmp_path, job_seconds=1.0, bot_extra=MANY)
+    try:
+        asked_before = await stack.emu.requests(route="applications/@me")
+        interactions = await asyncio.gather(
+            *(stack.slash("alice", "generate", {"prompt": f"burst {n}"}) for n in range(12))
+        )
+        answers = await asyncio.gather(*(stack.answer_of(i) for i in interactions))
+
+        assert all(not answer["flags"] & 64 for answer in answers), [
+            text_of(answer) for answer in answers
+        ]
+        jobs = {job_id_of(answer) for answer in answers}
+        assert len(jobs) == 12
+        results = await asyncio.gather(*(stack.result_for(job, timeout=40) for job in jobs))
+        assert all("· result" in text_of(result) for result in results)
+        asked = await stack.emu.requests(route="applications/@me")
+        assert len(asked) == len(asked_before) >= 1  # login's own, and none since
+    finally:
+        await stop_stack(stack)
