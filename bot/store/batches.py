@@ -89,11 +89,6 @@ class Coalescer(Generic[ItemT, ResultT]):
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result)
 
-    async def settled(self) -> None:
-        """Wait until every call made so far has had its answer."""
-        while self._drains:
-            await asyncio.gather(*list(self._drains), return_exceptions=True)
-
 
 def _settle(future: asyncio.Future[ResultT], outcome: ResultT | Exception) -> None:
     if future.done():  # its caller was cancelled after the item was sent

@@ -157,11 +157,6 @@ class ServerFunctions:
         except Refused as refusal:
             raise _translated(refusal, None) from None
 
-    async def settled(self) -> None:
-        """Wait until every call made so far has had its answer."""
-        await self._creates.settled()
-        await self._updates.settled()
-
     async def _send_creates(self, items: Sequence[tuple[Any, ...]]) -> list[Row | Exception]:
         return _by_item(await self._db.write_rows(_CREATE, list(items)), len(items))
 

@@ -28,7 +28,8 @@ NEW_JOB_COLUMNS = (
     "lease_owner, lease_expires_at"
 )
 """The columns a new job's row takes from its ``NewJob``, in ``new_job_values`` order (the
-PostgreSQL function ``pika_create_job`` takes them first, in the same order)."""
+PostgreSQL function ``pika_create_job`` and its batch item ``pika_new_job`` take them first, in
+the same order; tests/store/test_store_batches.py holds them to it)."""
 
 
 def new_job_values(new: NewJob, request_text: str) -> tuple[Any, ...]:

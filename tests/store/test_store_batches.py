@@ -14,7 +14,8 @@ import pytest
 from bot.domain.errors import QuotaExceeded, QuotaReason
 from bot.store import Database, JobNotFoundError, JobStore, QuotaEngine, StoredStatus
 from bot.store.batches import Coalescer
-from bot.store.sql import Row
+from bot.store.models import NEW_JOB_COLUMNS
+from bot.store.sql import Row, Tx
 from tests.store.conftest import GUILD, new_job
 
 
@@ -124,8 +125,7 @@ async def test_a_caller_cancelled_while_waiting_is_never_sent() -> None:
     assert (await blocker, await kept) == (10, 20)
     with pytest.raises(asyncio.CancelledError):
         await dropped
-    await coalescer.settled()
-    assert server.batches == [[1], [2]]
+    assert server.batches == [[1], [2]]  # 3 was taken out before the second batch left
 
 
 @pytest.mark.postgres_only  # SQLite runs its writes in Python, one at a time: nothing to batch
@@ -200,3 +200,25 @@ async def test_simultaneous_status_changes_settle_each_job_once(
     spend = await quota.guild_spend(GUILD)
     assert spend.charged == sum(outcome is StoredStatus.SUCCEEDED for outcome in outcomes)
     assert await quota.audit() == []
+
+
+@pytest.mark.postgres_only
+async def test_a_batch_item_carries_the_arguments_of_one_call_in_their_order(db: Database) -> None:
+    """``pika_new_job`` (0006) must list ``pika_create_job``'s arguments (0005) in order, and
+    both start with the new job's columns as ``new_job_values`` gives them."""
+
+    async def names(tx: Tx) -> tuple[list[str], list[str]]:
+        arguments = await tx.fetchval(
+            "SELECT proargnames FROM pg_proc WHERE proname = 'pika_create_job'"
+        )
+        rows = await tx.fetchall(
+            "SELECT attname FROM pg_attribute WHERE attrelid = "
+            "(SELECT typrelid FROM pg_type WHERE typname = 'pika_new_job') "
+            "AND attnum > 0 ORDER BY attnum"
+        )
+        return [name.removeprefix("p_") for name in arguments], [row["attname"] for row in rows]
+
+    arguments, fields = await db.read(names)
+    assert fields == arguments
+    columns = [column.strip() for column in NEW_JOB_COLUMNS.split(",")]
+    assert fields[: len(columns)] == columns
