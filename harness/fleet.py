@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,17 @@ PUSH_SECRET = "fleet-push-secret"
 
 
 class PushFront:
-    """A tiny load balancer: forwards each push to the next live bot, skipping dead ones."""
+    """A tiny load balancer: forwards each push to the next live bot, skipping dead ones.
+
+    ``pinned`` sends every push to that one backend instead (to prove that a push reaching a
+    process that does not hold the job still gets it acted on); ``forwarded`` counts the
+    pushes each backend answered.
+    """
 
     def __init__(self) -> None:
         self.backends: list[str] = []
+        self.pinned: int | None = None
+        self.forwarded: Counter[int] = Counter()
         self._next = itertools.count()
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -63,11 +71,12 @@ class PushFront:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         for _ in range(len(self.backends)):
-            backend = self.backends[next(self._next) % len(self.backends)]
+            index = next(self._next) % len(self.backends) if self.pinned is None else self.pinned
             try:
                 async with self._http.post(
-                    backend + request.path_qs, data=body, headers=headers
+                    self.backends[index] + request.path_qs, data=body, headers=headers
                 ) as answer:
+                    self.forwarded[index] += 1
                     return web.Response(status=answer.status, body=await answer.read())
             except aiohttp.ClientError:
                 continue  # that process is gone: the next one answers

@@ -246,3 +246,55 @@ def _submissions(fleet: Fleet, prefix: str) -> int:
 
 async def _all_finished(fleet: Fleet) -> bool:
     return fleet.simulator.jobs.in_flight() == 0
+
+
+@pytest.mark.timeout(180)
+async def test_a_push_that_reaches_another_process_wakes_the_one_holding_the_job(
+    tmp_path, postgres_databases: Databases
+):
+    """Two processes; every push goes to the one that holds none of the jobs. The safety-net
+    polls are a minute away (no history yet, fallback 120 s), so a result posted within
+    seconds of Pika finishing was woken by the push, through the database."""
+    url = await postgres_databases.fresh()
+    fleet = await start_fleet(
+        tmp_path,
+        url,
+        processes=2,  # bot-0: shards 0 and 2; bot-1: shard 1
+        job_seconds=2.0,
+        extra={**ROOMY, "PIKA_FALLBACK_POLL_SECONDS": "120"},
+    )
+    fleet.front.pinned = 1
+    database = await open_database(url)
+    store = JobStore(database, QuotaEngine(database, QuotaDefaults()))
+    try:
+        guild = fleet.guild_names[0]  # on shard 0: its jobs are bot-0's
+        members = (await fleet.add_members(5, prefix="w"))[guild]
+        interactions = await asyncio.gather(
+            *(
+                fleet.emu.slash(name, f"{guild}/general", "generate", {"prompt": "wake", "seed": 2})
+                for name in members
+            )
+        )
+        answers = await _answers(fleet, interactions, timeout=60)
+        job_ids = [job_id_of(answer) for answer in answers]
+
+        async def all_delivered() -> bool:
+            jobs = [await store.get_job(job_id) for job_id in job_ids]
+            return all(job is not None and job.delivered for job in jobs)
+
+        await fleet.emu.wait_for(all_delivered, bool, timeout=40, what="every job delivered")
+        finished = {job.id: job for job in fleet.simulator.jobs}
+        for job_id in job_ids:
+            record = await store.get_job(job_id)
+            assert record is not None and record.delivered_at is not None
+            pika = finished[record.provider_job_id or ""]
+            done = pika.created_wall + timedelta(seconds=pika.run_seconds)
+            assert (record.delivered_at - done).total_seconds() < 15, (job_id, record)
+        assert fleet.front.forwarded[1] >= len(job_ids) and fleet.front.forwarded[0] == 0
+        messages = await fleet.emu.messages(f"{guild}/general")
+        assert result_counts(messages) == Counter(
+            {f"Pika job #{job_id} · result": 1 for job_id in job_ids}
+        )
+    finally:
+        await database.close()
+        await fleet.stop()
