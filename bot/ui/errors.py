@@ -7,9 +7,7 @@ An error answer is ephemeral, so it speaks the member's own client language
 from __future__ import annotations
 
 import logging
-import re
 import secrets
-from collections.abc import Callable
 
 import discord
 from babel.lists import format_list
@@ -217,18 +215,22 @@ _CHOICE_KINDS = {
 
 
 def pika_refusal(error: PikaError, locale: Locale = DEFAULT_LOCALE) -> str:
-    """What the Pika layer refused, as sentences in the member's language."""
-    if locale is DEFAULT_LOCALE or not error.problems:
-        return pika_sentence(str(error), locale)
+    """What the Pika layer refused, as sentences in the member's language.
+
+    Our own refusals are structured (``problems``, each with its catalog id); anything else
+    (a provider's own words) is shown as written, inside a sentence of the member's language.
+    """
+    if locale is DEFAULT_LOCALE:
+        return as_sentence(str(error))
     written = [_problem(problem, locale) for problem in error.problems]
-    if all(sentence is not None for sentence in written):
+    if written and all(sentence is not None for sentence in written):
         return " ".join(str(sentence) for sentence in written)
     return t(locale, "pika.unmapped", detail=as_sentence(str(error)))
 
 
 def _problem(problem: RequestInvalid, locale: Locale) -> str | None:
     if not has(problem.code):
-        return _clause(str(problem), locale)
+        return None
     values = problem.values
     field = str(values.get("field", ""))
     written: dict[str, object] = {}
@@ -253,170 +255,6 @@ def _choices(values: tuple[str, ...], kind: str | None, locale: Locale) -> str:
         msgid = f"choice.{kind}.{slug(value)}"
         names.append(t(locale, msgid) if kind is not None and has(msgid) else value)
     return format_list(names, style="or", locale=babel_locale(locale))
-
-
-_OPERATIONS = {
-    "generate videos": "generate",
-    "apply Pikaffects": "pikaffect",
-    "make videos from ingredients": "ingredients",
-    "do Pika Additions": "additions",
-    "do Pika Swap": "swap",
-    "reprompt videos": "reprompt",
-    "edit videos": "edit",
-    "inpaint (modify a region of) videos": "inpaint",
-    "outpaint (extend the canvas of) videos": "outpaint",
-    "extend videos": "extend",
-    "upscale videos": "upscale",
-    "lip sync videos": "lipsync",
-    "make videos from keyframes (Pikaframes)": "keyframes",
-}
-
-_Values = Callable[[re.Match[str], Locale], dict[str, object]]
-
-
-def _named(found: re.Match[str], _locale: Locale) -> dict[str, object]:
-    return dict(found.groupdict())
-
-
-def _none(found: re.Match[str], _locale: Locale) -> dict[str, object]:
-    return {}
-
-
-def _cannot(found: re.Match[str], locale: Locale) -> dict[str, object]:
-    return {"operation": operation_label(_OPERATIONS.get(found["what"], ""), locale)}
-
-
-_RULES: list[tuple[str, str, _Values]] = [
-    (
-        r"(?P<name>[\w ]+) must be between (?P<low>[\d.]+) and (?P<high>[\d.]+)",
-        "pika.between",
-        _named,
-    ),
-    (
-        r"(?P<name>[\w ]+) must be a whole number",
-        "pika.whole_number",
-        _named,
-    ),
-    (
-        r"(?P<name>[\w ]+) must be one of (?P<choices>.+)",
-        "pika.one_of",
-        _named,
-    ),
-    (r"a prompt, an image or a video is required", "pika.need_input", _none),
-    (
-        r"a prompt is required for (?P<what>.+)",
-        "pika.prompt_required",
-        _named,
-    ),
-    (r"style is only available on model 1\.0", "pika.style_model", _none),
-    (
-        r"sound effects \(sfx\) are only available on model 1\.0",
-        "pika.sfx_model",
-        _none,
-    ),
-    (
-        r"a video input is only available on models 1\.0 and 1\.5",
-        "pika.video_model",
-        _none,
-    ),
-    (r"resolution and duration need model 2\.2", "pika.size_model", _none),
-    (r"Pikaffects need model 1\.5", "pika.pikaffect_model", _none),
-    (r"ingredients need model 2\.0 or newer", "pika.ingredients_model", _none),
-    (
-        r"model Turbo is only for Pika Additions and Pika Swap",
-        "pika.turbo_only",
-        _none,
-    ),
-    (r"the area must have a width and a height above 0", "pika.area_empty", _none),
-    (
-        r"the area must fit inside the frame: x \+ width must be at most 100",
-        "pika.area_width",
-        _none,
-    ),
-    (
-        r"the area must fit inside the frame: y \+ height must be at most 100",
-        "pika.area_height",
-        _none,
-    ),
-    (
-        r"the (?P<name>[\w ]+) must be at most (?P<limit>\d+) characters",
-        "pika.too_long",
-        _named,
-    ),
-    (
-        r"the (?P<name>[\w ]+) is empty once its invisible characters are removed.*",
-        "pika.invisible",
-        _named,
-    ),
-    (r"speech end must be after speech start", "pika.speech_order", _none),
-    (
-        r"a swap prompt \(what to replace\) is required for Pika Swap",
-        "pika.swap_prompt",
-        _none,
-    ),
-    (
-        r"this Pika service cannot (?P<what>.+)",
-        "pika.cannot",
-        _cannot,
-    ),
-    (
-        r"this Pika service has no model (?P<model>\S+) for [^;]+; choose (?P<choices>.+)",
-        "pika.no_model",
-        _named,
-    ),
-    (
-        r"this Pika service cannot make (?P<ratio>\S+) videos; choose (?P<choices>.+)",
-        "pika.no_ratio",
-        _named,
-    ),
-    (
-        r"this Pika service does not offer the (?P<effect>.+) Pikaffect; "
-        r"choose (?P<choices>.+)",
-        "pika.no_effect",
-        _named,
-    ),
-    (r"this Pika service has no choice of resolution", "pika.no_resolution", _none),
-    (r"this Pika service has no choice of length", "pika.no_length", _none),
-    (r"this Pika service needs a prompt for .+", "pika.needs_prompt", _none),
-    (
-        r"keyframe videos here are (?P<low>\d+) to (?P<high>\d+) seconds long",
-        "pika.keyframes_length",
-        _named,
-    ),
-    (
-        r"this Pika service takes at most (?P<count>\d+) keyframe images",
-        "pika.keyframes_max",
-        _named,
-    ),
-]
-_CLAUSES = [(re.compile(p, re.IGNORECASE), key, values) for p, key, values in _RULES]
-
-
-def _clause(text: str, locale: Locale) -> str | None:
-    text = text.strip().rstrip(".")
-    # "this Pika service cannot make 4:5 videos" must not read as an operation.
-    for pattern, key, values in sorted(_CLAUSES, key=lambda c: c[1] == "pika.cannot"):
-        found = pattern.fullmatch(text)
-        if found is None:
-            continue
-        if key == "pika.cannot" and found["what"] not in _OPERATIONS:
-            continue
-        return t(locale, key, **values(found, locale))
-    return None
-
-
-def pika_sentence(text: str, locale: Locale = DEFAULT_LOCALE) -> str:
-    """What the Pika layer refused, as sentences in the member's language."""
-    if locale is DEFAULT_LOCALE:
-        return as_sentence(text)
-    whole = _clause(text, locale)
-    if whole is not None:
-        return whole
-    parts = [part for part in text.split("; ") if part.strip()]
-    written = [_clause(part, locale) for part in parts]
-    if all(sentence is not None for sentence in written):
-        return " ".join(str(sentence) for sentence in written)
-    return t(locale, "pika.unmapped", detail=as_sentence(text))
 
 
 async def answer_ephemeral(interaction: discord.Interaction, text: str) -> None:

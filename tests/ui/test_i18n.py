@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import QuotaExceeded, QuotaReason
 from bot.errors import BadInput
-from bot.pika.errors import InvalidRequestError
+from bot.pika.errors import InvalidRequestError, RequestInvalid
 from bot.ui.errors import user_message_for
 from bot.ui.i18n import Locale, date_time, number, public_locale, resolve, span, supported, t
 from bot.ui.words import credits
@@ -68,12 +68,16 @@ def test_refusals_are_written_in_the_members_language():
     assert user_message_for(BadInput("input.generate.need_input"), ZH) == t(
         ZH, "input.generate.need_input"
     )
+    motion = RequestInvalid(
+        "motion must be between 1 and 4", "pika.between", name="motion", low=1, high=4
+    )
     assert "必须在 1 到 4 之间" in (
-        user_message_for(InvalidRequestError("motion must be between 1 and 4"), ZH) or ""
+        user_message_for(InvalidRequestError(problems=[motion]), ZH) or ""
     )
-    assert user_message_for(InvalidRequestError("style is only available on model 1.0"), ZH) == (
-        "风格只有 1.0 模型才支持。"
+    style = RequestInvalid("style is only available on model 1.0", "pika.style_model")
+    assert (
+        user_message_for(InvalidRequestError(problems=[style]), ZH) == "风格只有 1.0 模型才支持。"
     )
-    # A clause no rule knows is still framed in Chinese.
+    # Words that are not ours (a provider's) are shown as written, framed in Chinese.
     unknown = user_message_for(InvalidRequestError("the moon is not cheese"), ZH) or ""
     assert unknown.startswith("这个请求无法使用：")
