@@ -20,6 +20,7 @@ from bot.logs import setup_logging
 from bot.pika.factory import ProviderSetupError, open_provider
 from bot.server.app import BotServer, Health
 from bot.store import JobStore, QuotaDefaults, QuotaEngine, StoreError, SystemClock, open_database
+from bot.ui.i18n import use_catalogs
 from bot.wiring import build_dependencies, database_target, simulator_warning, webhook_signer
 
 log = logging.getLogger("bot")
@@ -32,6 +33,11 @@ PLAYGROUND_HINT = (
 async def run_bot(settings: Settings) -> int:
     """Build every dependency, run the bot until it is told to stop, and close them all."""
     apply_discord_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    try:
+        use_catalogs(settings.locales_dir)
+    except (OSError, ValueError) as error:
+        log.error("Cannot read the language catalogs (LOCALES_DIR): %s", error)
+        return 2
     clock = SystemClock()
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(aiohttp.ClientSession())

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     """A postgresql:// URL: PostgreSQL instead of SQLite (a secret: it may hold a password)."""
     log_level: str = "INFO"
+    locales_dir: Path | None = None
+    """The folder of the gettext catalogs ``<locale>.po``; unset: ``data/locales`` by the code."""
 
     quota_default_allowance: int = Field(10, ge=0)
     quota_default_period: QuotaPeriod = QuotaPeriod.DAY

@@ -8,7 +8,6 @@ The only state here is the loaded catalogs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -72,12 +71,22 @@ def public_locale(
     return supported(guild_locale) or DEFAULT_LOCALE
 
 
+BUNDLED = Path(__file__).resolve().parents[2] / "data" / "locales"
+"""The catalogs beside the code (a checkout or an editable install)."""
+
+_chosen: list[Path] = []
+
+
+def use_catalogs(directory: Path | None) -> None:
+    """Read the catalogs from ``directory`` (the ``LOCALES_DIR`` setting; None: ``BUNDLED``),
+    now, so a missing or broken catalog stops the start instead of a later reply."""
+    _chosen[:] = [directory] if directory is not None else []
+    load_catalogs(default_directory())
+
+
 def default_directory() -> Path:
-    """``LOCALES_DIR``, else ``data/locales`` beside the code (a checkout or editable install)."""
-    configured = os.environ.get("LOCALES_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "data" / "locales"
+    """Where the catalogs are read from: as ``use_catalogs`` was told, else ``BUNDLED``."""
+    return _chosen[0] if _chosen else BUNDLED
 
 
 Catalogs = Mapping[Locale, Mapping[str, str]]

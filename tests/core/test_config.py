@@ -122,3 +122,42 @@ def test_database_url_selects_postgresql_and_keeps_its_password_secret(monkeypat
     monkeypatch.setenv("DATABASE_URL", "mysql://bot@db/pika")
     with pytest.raises(SettingsError, match="DATABASE_URL"):
         load_settings()
+
+
+def test_locales_dir_set_in_the_env_file_is_read_at_start_and_a_missing_catalog_stops_it(
+    tmp_path,
+):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nLOCALES_DIR=empty\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2]),
+        },
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Cannot read the language catalogs (LOCALES_DIR)" in output
+    assert "en-US.po" in output
+    assert "Traceback" not in output
+
+
+def test_catalogs_are_read_from_the_folder_they_are_told(tmp_path):
+    from bot.ui.i18n import BUNDLED, Locale, t, use_catalogs
+
+    for catalog in BUNDLED.glob("*.po"):
+        text = catalog.read_text(encoding="utf-8")
+        if catalog.name == "zh-CN.po":
+            text = text.replace('msgstr "风格只有 1.0 模型才支持。"', 'msgstr "本地的句子。"')
+        (tmp_path / catalog.name).write_text(text, encoding="utf-8")
+    try:
+        use_catalogs(tmp_path)
+        assert t(Locale.ZH_CN, "pika.style_model") == "本地的句子。"
+    finally:
+        use_catalogs(None)
+    assert t(Locale.ZH_CN, "pika.style_model") == "风格只有 1.0 模型才支持。"
