@@ -143,7 +143,7 @@ class JobStore:
         waiting = [job for job in waiting if job.owner_id == owner_id]
         if len(waiting) <= settings.max_queued_user:
             return
-        running = (await queue.running_by_owner(tx, guild_id)).get(owner_id, 0)
+        running = (await queue.running_of(tx, guild_id, [owner_id])).get(owner_id, 0)
         # Raising rolls this write back to its savepoint: no job, no hold.
         if settings.max_queued_user == 0:
             mine_full = running >= settings.max_in_flight_user
