@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # NAME= is unset, not an empty value: compose files and .env templates write
+        # ${NAME:-} for what they do not set, and an empty webhook secret would sign with no key.
+        env_ignore_empty=True,
     )
 
     discord_token: SecretStr = Field(

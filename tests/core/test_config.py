@@ -161,3 +161,16 @@ def test_catalogs_are_read_from_the_folder_they_are_told(tmp_path):
     finally:
         use_catalogs(None)
     assert t(Locale.ZH_CN, "pika.style_model") == "风格只有 1.0 模型才支持。"
+
+
+def test_a_setting_given_as_empty_text_is_unset(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    for name in ("PIKA_WEBHOOK_SECRET", "PIKA_API_KEY", "FAL_KEY", "PIKA_WEBHOOK_URL"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings()
+    assert settings.pika_webhook_secret is None  # so a secret is made, never an empty key
+    assert settings.pika_api_key is None and settings.fal_key is None
+    assert settings.pika_webhook_url is None
+    monkeypatch.setenv("DISCORD_TOKEN", "")
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN"):
+        load_settings()
