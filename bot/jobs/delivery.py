@@ -129,8 +129,12 @@ class Delivery:
         stale = timedelta(seconds=engine.settings.lease_seconds)
         attempt = await engine.store.claim_delivery(record.id, engine.owner, stale)
         if attempt is None:
-            log.info("Job %s: another process is posting it", record.id)
-            engine.forget(record.id)
+            # Look again once that claim could be stale: by then it was posted (and this
+            # finds it delivered), or its process died mid-post and this one takes over. The
+            # job stays this process's (its lease is renewed): forgetting it here left it
+            # unposted for good when the claimant had been killed.
+            log.info("Job %s: another process is posting it; looking again later", record.id)
+            engine.track(record.id, engine.settings.lease_seconds)
             return False
         return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.domain import FailureReason, HoldState, JobStatus, ProgressKind, StoredStatus
@@ -253,3 +255,23 @@ async def test_cancel_removes_a_job_not_yet_sent_and_releases_a_confirmed_one(wo
     stored = await world.job(sent.id)
     assert (stored.status, stored.hold_state) == (StoredStatus.CANCELLED, HoldState.RELEASED)
     assert await world.engine.cancel(sent.id, actor_id=41) is CancelOutcome.FINISHED
+
+
+async def test_a_posting_claimed_by_a_process_that_died_is_taken_over_once_the_claim_is_stale(
+    world: World, caplog
+):
+    world.engine.settings = replace(world.engine.settings, lease_seconds=0.2)
+    job = await world.new_job()
+    await world.engine.submit(job)
+    await world.store.finish_succeeded(job.id, result_url=world.video_url)
+    # Another process claimed the posting, then was killed before it posted anything.
+    assert await world.store.claim_delivery(job.id, "killed", timedelta(seconds=1)) == 1
+    caplog.set_level(logging.INFO, logger="bot.jobs.delivery")
+    await world.engine.start()
+    await world.until(lambda: "another process is posting it" in caplog.text)
+    assert world.outlet.named("post_result") == []  # a fresh claim: stand back
+
+    world.clock.advance(seconds=2)  # the claim is now older than a lease
+    await world.until(lambda: _delivered(world, job.id))
+    assert len(world.outlet.named("post_result")) == 1
+    assert (await world.job(job.id)).delivery_attempts == 2
