@@ -77,12 +77,8 @@ class ServerFunctions:
         self._db = db
         self._defaults = defaults
         self._guesses = PeriodGuesses(defaults)
-        self._creates: Coalescer[tuple[Any, ...], Row] = Coalescer(
-            self._send_creates, size=BATCH_SIZE, lanes=LANES
-        )
-        self._updates: Coalescer[tuple[Any, ...], Row] = Coalescer(
-            self._send_updates, size=BATCH_SIZE, lanes=LANES
-        )
+        self._creates = self._batches_of(_CREATE)
+        self._updates = self._batches_of(_UPDATE)
 
     async def create_job(
         self, new: NewJob, request_text: str, roles: Sequence[int], exempt: bool
@@ -157,11 +153,13 @@ class ServerFunctions:
         except Refused as refusal:
             raise _translated(refusal, None) from None
 
-    async def _send_creates(self, items: Sequence[tuple[Any, ...]]) -> list[Row | Exception]:
-        return _by_item(await self._db.write_rows(_CREATE, list(items)), len(items))
+    def _batches_of(self, sql: str) -> Coalescer[tuple[Any, ...], Row]:
+        """Calls of the batch function ``sql`` takes its items to (one array parameter)."""
 
-    async def _send_updates(self, items: Sequence[tuple[Any, ...]]) -> list[Row | Exception]:
-        return _by_item(await self._db.write_rows(_UPDATE, list(items)), len(items))
+        async def send(items: Sequence[tuple[Any, ...]]) -> list[Row | Exception]:
+            return _by_item(await self._db.write_rows(sql, list(items)), len(items))
+
+        return Coalescer(send, size=BATCH_SIZE, lanes=LANES)
 
 
 def _by_item(rows: list[Row], count: int) -> list[Row | Exception]:

@@ -251,7 +251,7 @@ class PostgresDatabase(Database):
                 await self._connect_listener()
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
                 log.warning(
-                    "Cannot listen to %s yet (%s); again in %.0f s", self.name, error, delay
+                    "Cannot listen to %s yet (%s); again in %.1f s", self.name, error, delay
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)

@@ -3,7 +3,7 @@
 Every sentence a member reads has a stable message id (``quota.exceeded.user``) in the gettext
 catalogs ``data/locales/<locale>.po``, read with Babel once at start (no build step). Values go
 in through ``{name}`` placeholders; numbers are formatted for the language with Babel (CLDR).
-The only state here is the loaded catalogs.
+The only state here is the loaded catalogs and the folder they are read from.
 """
 
 from __future__ import annotations
@@ -74,19 +74,20 @@ def public_locale(
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "locales"
 """The catalogs beside the code (a checkout or an editable install)."""
 
-_chosen: list[Path] = []
+_directory = BUNDLED
 
 
 def use_catalogs(directory: Path | None) -> None:
     """Read the catalogs from ``directory`` (the ``LOCALES_DIR`` setting; None: ``BUNDLED``),
     now, so a missing or broken catalog stops the start instead of a later reply."""
-    _chosen[:] = [directory] if directory is not None else []
-    load_catalogs(default_directory())
+    global _directory
+    _directory = directory or BUNDLED
+    load_catalogs(_directory)
 
 
 def default_directory() -> Path:
     """Where the catalogs are read from: as ``use_catalogs`` was told, else ``BUNDLED``."""
-    return _chosen[0] if _chosen else BUNDLED
+    return _directory
 
 
 Catalogs = Mapping[Locale, Mapping[str, str]]

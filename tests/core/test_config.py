@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,18 +94,20 @@ def test_secrets_are_masked(monkeypatch):
     assert "hk-secret-key" not in shown
 
 
-def test_start_without_token_is_one_clear_line_and_no_traceback(tmp_path):
-    result = subprocess.run(
+def _start_bot(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m bot`` in ``folder`` with nothing set but what its ``.env`` says."""
+    return subprocess.run(
         [sys.executable, "-m", "bot"],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2]),
-        },
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[2])},
         timeout=60,
     )
+
+
+def test_start_without_token_is_one_clear_line_and_no_traceback(tmp_path):
+    result = _start_bot(tmp_path)
     assert result.returncode == 2
     assert "Cannot start: DISCORD_TOKEN is required." in result.stderr
     assert "Traceback" not in result.stderr
@@ -129,17 +132,7 @@ def test_locales_dir_set_in_the_env_file_is_read_at_start_and_a_missing_catalog_
 ):
     (tmp_path / "empty").mkdir()
     (tmp_path / ".env").write_text("DISCORD_TOKEN=abc\nLOCALES_DIR=empty\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[2]),
-        },
-        timeout=60,
-    )
+    result = _start_bot(tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "Cannot read the language catalogs (LOCALES_DIR)" in output

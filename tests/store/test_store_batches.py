@@ -43,6 +43,19 @@ class Server:
             await self._sent.wait_for(lambda: len(self.batches) >= count)
 
 
+async def behind_a_busy_lane(
+    coalescer: Coalescer[int, int], server: Server, *items: int
+) -> tuple[asyncio.Task[int], list[asyncio.Task[int]]]:
+    """Call 1 and hold its batch at the server; then call ``items``, which wait in line."""
+    server.gate.clear()
+    blocker = asyncio.create_task(coalescer.call(1))
+    await server.wait_for_batches(1)
+    waiting = [asyncio.create_task(coalescer.call(n)) for n in items]
+    # Not a wait for time: one pass of the loop runs each new task up to its place in line.
+    await asyncio.sleep(0)
+    return blocker, waiting
+
+
 async def test_a_call_with_a_free_lane_goes_at_once_and_alone() -> None:
     server = Server()
     coalescer = Coalescer(server.send, size=8, lanes=1)
@@ -53,12 +66,8 @@ async def test_a_call_with_a_free_lane_goes_at_once_and_alone() -> None:
 
 async def test_calls_made_while_the_lanes_are_busy_go_as_one_batch_in_their_order() -> None:
     server = Server()
-    server.gate.clear()
     coalescer = Coalescer(server.send, size=8, lanes=1)
-    first = asyncio.create_task(coalescer.call(1))
-    await server.wait_for_batches(1)
-    later = [asyncio.create_task(coalescer.call(n)) for n in range(2, 12)]
-    await asyncio.sleep(0)
+    first, later = await behind_a_busy_lane(coalescer, server, *range(2, 12))
     server.gate.set()
 
     assert await first == 10
@@ -79,12 +88,8 @@ async def test_a_burst_larger_than_a_batch_takes_a_second_lane() -> None:
 
 async def test_one_items_refusal_reaches_only_its_caller() -> None:
     server = Server()
-    server.gate.clear()
     coalescer = Coalescer(server.send, size=8, lanes=1)
-    blocker = asyncio.create_task(coalescer.call(1))
-    await server.wait_for_batches(1)
-    tasks = [asyncio.create_task(coalescer.call(n)) for n in (12, 13, 14)]
-    await asyncio.sleep(0)
+    blocker, tasks = await behind_a_busy_lane(coalescer, server, 12, 13, 14)
     server.gate.set()
     results = await asyncio.gather(blocker, *tasks, return_exceptions=True)
 
@@ -95,13 +100,9 @@ async def test_one_items_refusal_reaches_only_its_caller() -> None:
 
 async def test_a_batch_that_fails_whole_is_sent_again_item_by_item() -> None:
     server = Server()
-    server.gate.clear()
     server.fail_whole_batches_with = {7}
     coalescer = Coalescer(server.send, size=8, lanes=1)
-    blocker = asyncio.create_task(coalescer.call(1))
-    await server.wait_for_batches(1)
-    tasks = [asyncio.create_task(coalescer.call(n)) for n in (6, 7, 13)]
-    await asyncio.sleep(0)
+    blocker, tasks = await behind_a_busy_lane(coalescer, server, 6, 7, 13)
     server.gate.set()
     results = await asyncio.gather(blocker, *tasks, return_exceptions=True)
 
@@ -112,13 +113,8 @@ async def test_a_batch_that_fails_whole_is_sent_again_item_by_item() -> None:
 
 async def test_a_caller_cancelled_while_waiting_is_never_sent() -> None:
     server = Server()
-    server.gate.clear()
     coalescer = Coalescer(server.send, size=8, lanes=1)
-    blocker = asyncio.create_task(coalescer.call(1))
-    await server.wait_for_batches(1)
-    kept = asyncio.create_task(coalescer.call(2))
-    dropped = asyncio.create_task(coalescer.call(3))
-    await asyncio.sleep(0)
+    blocker, (kept, dropped) = await behind_a_busy_lane(coalescer, server, 2, 3)
     dropped.cancel()
     server.gate.set()
 
@@ -203,22 +199,29 @@ async def test_simultaneous_status_changes_settle_each_job_once(
 
 
 @pytest.mark.postgres_only
-async def test_a_batch_item_carries_the_arguments_of_one_call_in_their_order(db: Database) -> None:
-    """``pika_new_job`` (0006) must list ``pika_create_job``'s arguments (0005) in order, and
-    both start with the new job's columns as ``new_job_values`` gives them."""
+@pytest.mark.parametrize(
+    ("item_type", "function"),
+    [("pika_new_job", "pika_create_job"), ("pika_job_change", "pika_update_job")],
+)
+async def test_a_batch_item_carries_the_arguments_of_one_call_in_their_order(
+    db: Database, item_type: str, function: str
+) -> None:
+    """Each batch item type (0006) lists its function's arguments (0005) in order; a new job's
+    start with its columns as ``new_job_values`` gives them."""
 
     async def names(tx: Tx) -> tuple[list[str], list[str]]:
         arguments = await tx.fetchval(
-            "SELECT proargnames FROM pg_proc WHERE proname = 'pika_create_job'"
+            "SELECT proargnames[1:pronargs] FROM pg_proc WHERE proname = ?", function
         )
         rows = await tx.fetchall(
             "SELECT attname FROM pg_attribute WHERE attrelid = "
-            "(SELECT typrelid FROM pg_type WHERE typname = 'pika_new_job') "
-            "AND attnum > 0 ORDER BY attnum"
+            "(SELECT typrelid FROM pg_type WHERE typname = ?) AND attnum > 0 ORDER BY attnum",
+            item_type,
         )
         return [name.removeprefix("p_") for name in arguments], [row["attname"] for row in rows]
 
     arguments, fields = await db.read(names)
     assert fields == arguments
-    columns = [column.strip() for column in NEW_JOB_COLUMNS.split(",")]
-    assert fields[: len(columns)] == columns
+    if item_type == "pika_new_job":
+        columns = [column.strip() for column in NEW_JOB_COLUMNS.split(",")]
+        assert fields[: len(columns)] == columns
