@@ -157,9 +157,8 @@ def setting_refusal(error: InvalidSettingError, locale: Locale = DEFAULT_LOCALE)
 # -- what the Pika layer says, in the member's words ------------------------------------------
 # bot/pika refuses with ``RequestInvalid`` problems: a message id, the figures, and the request
 # field at fault, which is named here as the member sees that option in their client. A
-# refusal that carries no problems (an English text from elsewhere) is matched against the
-# English clauses below; a clause no rule knows is shown inside a sentence of the member's
-# language.
+# refusal that carries no problems (a provider's own words) is shown as written, inside a
+# sentence of the member's language.
 
 FIELD_NAMES: dict[str, str] = {
     "aspect_ratio": "optname.aspect_ratio",
