@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -384,14 +385,32 @@ def _in_transaction(
 
 
 def _configure(raw: sqlite3.Connection) -> None:
-    mode = raw.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
+    mode = _switch_to_wal(raw)
+    if mode.lower() != "wal":
         raise StoreError(f"SQLite refused WAL mode (journal_mode is {mode})")
     raw.execute("PRAGMA foreign_keys = ON")
     raw.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     # In WAL mode NORMAL keeps the database consistent across power loss; only the last
     # commits before the loss may be undone. FULL would fsync on every commit.
     raw.execute("PRAGMA synchronous = NORMAL")
+
+
+def _switch_to_wal(raw: sqlite3.Connection) -> str:
+    """Ask for WAL mode; return the journal mode SQLite settled on.
+
+    Two connections opening a new file at once both read it, then both need its exclusive
+    lock to switch: SQLite answers one of them "locked" at once instead of waiting (waiting
+    could deadlock, so its busy handler is not called). That one asks again, until the
+    busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            return str(raw.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # on the database's own thread, not the event loop
 
 
 def _migrate(raw: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> int:
